@@ -1,0 +1,561 @@
+"""Keras 3 layers of the TSMixer architecture (Chen et al., 2023).
+
+All layers use ``keras.ops`` only, so they run on the TensorFlow, JAX and
+PyTorch backends. Inputs are ``(batch, time, channels)`` tensors.
+
+Sub-layers are created in ``__init__`` and built explicitly in ``build``:
+Keras then tracks, saves and restores their weights through ``model.save``,
+``pickle`` and ``copy.deepcopy``.
+"""
+
+import keras
+from keras import ops
+
+from sktsmixer._checks import (
+    check_channels,
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+    check_rank,
+    check_rate,
+)
+
+__all__ = [
+    "TemporalMixing",
+    "FeatureMixing",
+    "MixingLayer",
+    "TokenEmbedding",
+    "ReversibleInstanceNorm",
+    "TemporalProjection",
+]
+
+NORMS = ("batch", "layer")
+
+# Keras' BatchNormalization updates ``moving = momentum * moving + (1 - momentum)
+# * batch``: 0.99 is the "slow" average that PyTorch writes as momentum=0.01.
+BATCH_NORM_MOMENTUM = 0.99
+NORM_EPSILON = 1e-3
+
+
+def _seeded(initializer, seed, offset):
+    """A Keras initializer, seeded from ``seed + offset`` when a seed is given."""
+    config = {} if seed is None else {"seed": seed + offset}
+    return keras.initializers.get({"class_name": initializer, "config": config})
+
+
+def _dropout_seed(seed, offset):
+    return None if seed is None else seed + offset
+
+
+class _FlatNorm(keras.layers.Layer):
+    """Normalises every (time, channel) cell of a ``(batch, time, channels)`` input.
+
+    TSMixer normalises the flattened ``time * channels`` vector: batch
+    normalisation then keeps one mean/variance per cell, layer normalisation
+    one per sample.
+    """
+
+    def __init__(self, norm="batch", **kwargs):
+        super().__init__(**kwargs)
+        self.norm = check_choice("norm", norm, NORMS)
+        if norm == "batch":
+            self.normalizer = keras.layers.BatchNormalization(
+                axis=-1,
+                momentum=BATCH_NORM_MOMENTUM,
+                epsilon=NORM_EPSILON,
+                dtype=self.dtype_policy,
+                name="batch_norm",
+            )
+        else:
+            self.normalizer = keras.layers.LayerNormalization(
+                axis=-1, epsilon=NORM_EPSILON, dtype=self.dtype_policy, name="layer_norm"
+            )
+
+    def build(self, input_shape):
+        self.normalizer.build((input_shape[0], input_shape[1] * input_shape[2]))
+
+    def call(self, inputs, training=None):
+        time_steps, channels = inputs.shape[1], inputs.shape[2]
+        flat = ops.reshape(inputs, (-1, time_steps * channels))
+        if self.norm == "batch":
+            flat = self.normalizer(flat, training=training)
+        else:
+            flat = self.normalizer(flat)
+        return ops.reshape(flat, (-1, time_steps, channels))
+
+    def get_config(self):
+        return {**super().get_config(), "norm": self.norm}
+
+
+class _MixingBase(keras.layers.Layer):
+    """Arguments and checks shared by the temporal and feature mixing layers."""
+
+    def __init__(self, n_series, input_size, dropout=0.0, norm="batch", seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.n_series = check_positive_int("n_series", n_series)
+        self.input_size = check_positive_int("input_size", input_size)
+        self.dropout = check_rate("dropout", dropout)
+        self.norm = check_choice("norm", norm, NORMS)
+        self.seed = seed
+        self.normalization = _FlatNorm(norm, dtype=self.dtype_policy, name="norm")
+
+    def _check_input_shape(self, input_shape):
+        name = type(self).__name__
+        check_rank(name, 3, input_shape)
+        check_channels(name, "n_series", self.n_series, input_shape)
+        steps = input_shape[1]
+        if steps is not None and steps != self.input_size:
+            raise ValueError(
+                f"{name} was created with input_size={self.input_size} but received "
+                f"inputs with {steps} time steps (input shape {tuple(input_shape)})."
+            )
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "n_series": self.n_series,
+            "input_size": self.input_size,
+            "dropout": self.dropout,
+            "norm": self.norm,
+            "seed": self.seed,
+        }
+
+
+@keras.saving.register_keras_serializable(package="sktsmixer")
+class TemporalMixing(_MixingBase):
+    """Mixes information across time steps, channel by channel.
+
+    Normalises every (time, channel) cell, applies one dense layer across the
+    time axis (the same weights for every channel), a ReLU and dropout, and
+    adds the result to the input.
+
+    Args:
+        n_series: Number of channels of the input.
+        input_size: Number of time steps of the input.
+        dropout: Dropout rate in [0, 1) applied after the ReLU.
+        norm: ``"batch"`` (the paper's batch normalisation over the flattened
+            time x channel cells, epsilon 1e-3, Keras momentum 0.99) or
+            ``"layer"`` (layer normalisation over the same cells).
+        seed: Optional int that makes the initial weights and the dropout
+            masks reproducible.
+        **kwargs: Base layer arguments (``name``, ``dtype``, ...).
+
+    Input shape:
+        3D tensor ``(batch, input_size, n_series)``.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+
+    >>> layer = TemporalMixing(n_series=7, input_size=96, dropout=0.1)
+    >>> layer(keras.random.normal((32, 96, 7))).shape
+    (32, 96, 7)
+    """
+
+    def __init__(self, n_series, input_size, dropout=0.0, norm="batch", seed=None, **kwargs):
+        super().__init__(n_series, input_size, dropout, norm, seed, **kwargs)
+        self.temporal_dense = keras.layers.Dense(
+            self.input_size,
+            activation="relu",
+            kernel_initializer=_seeded("GlorotUniform", seed, 0),
+            dtype=self.dtype_policy,
+            name="temporal_dense",
+        )
+        self.dropout_layer = keras.layers.Dropout(self.dropout, seed=_dropout_seed(seed, 1))
+
+    def build(self, input_shape):
+        self._check_input_shape(input_shape)
+        self.normalization.build(input_shape)
+        self.temporal_dense.build((input_shape[0], self.n_series, self.input_size))
+
+    def call(self, inputs, training=None):
+        mixed = self.normalization(inputs, training=training)
+        mixed = ops.transpose(mixed, (0, 2, 1))
+        mixed = self.temporal_dense(mixed)
+        mixed = ops.transpose(mixed, (0, 2, 1))
+        mixed = self.dropout_layer(mixed, training=training)
+        return inputs + mixed
+
+
+@keras.saving.register_keras_serializable(package="sktsmixer")
+class FeatureMixing(_MixingBase):
+    """Mixes information across channels, time step by time step.
+
+    Normalises every (time, channel) cell, then a two-layer MLP over the
+    channel axis (``Dense(ff_dim)`` -> ReLU -> dropout -> ``Dense(n_series)``
+    -> dropout), added to the input.
+
+    Args:
+        n_series: Number of channels of the input.
+        input_size: Number of time steps of the input.
+        dropout: Dropout rate in [0, 1) after each dense layer.
+        ff_dim: Width of the hidden layer of the MLP.
+        norm: ``"batch"`` (default) or ``"layer"``, as in ``TemporalMixing``.
+        seed: Optional int that makes the initial weights and the dropout
+            masks reproducible.
+        **kwargs: Base layer arguments (``name``, ``dtype``, ...).
+
+    Input shape:
+        3D tensor ``(batch, input_size, n_series)``.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+
+    >>> layer = FeatureMixing(n_series=7, input_size=96, ff_dim=64)
+    >>> layer(keras.random.normal((32, 96, 7))).shape
+    (32, 96, 7)
+    """
+
+    def __init__(
+        self, n_series, input_size, dropout=0.0, ff_dim=64, norm="batch", seed=None, **kwargs
+    ):
+        super().__init__(n_series, input_size, dropout, norm, seed, **kwargs)
+        self.ff_dim = check_positive_int("ff_dim", ff_dim)
+        self.hidden_dense = keras.layers.Dense(
+            self.ff_dim,
+            activation="relu",
+            kernel_initializer=_seeded("GlorotUniform", seed, 0),
+            dtype=self.dtype_policy,
+            name="hidden_dense",
+        )
+        self.output_dense = keras.layers.Dense(
+            self.n_series,
+            kernel_initializer=_seeded("GlorotUniform", seed, 1),
+            dtype=self.dtype_policy,
+            name="output_dense",
+        )
+        self.hidden_dropout = keras.layers.Dropout(self.dropout, seed=_dropout_seed(seed, 2))
+        self.output_dropout = keras.layers.Dropout(self.dropout, seed=_dropout_seed(seed, 3))
+
+    def build(self, input_shape):
+        self._check_input_shape(input_shape)
+        self.normalization.build(input_shape)
+        self.hidden_dense.build(tuple(input_shape))
+        self.output_dense.build((*input_shape[:-1], self.ff_dim))
+
+    def call(self, inputs, training=None):
+        mixed = self.normalization(inputs, training=training)
+        mixed = self.hidden_dense(mixed)
+        mixed = self.hidden_dropout(mixed, training=training)
+        mixed = self.output_dense(mixed)
+        mixed = self.output_dropout(mixed, training=training)
+        return inputs + mixed
+
+    def get_config(self):
+        return {**super().get_config(), "ff_dim": self.ff_dim}
+
+
+@keras.saving.register_keras_serializable(package="sktsmixer")
+class MixingLayer(keras.layers.Layer):
+    """One TSMixer block: ``TemporalMixing`` followed by ``FeatureMixing``.
+
+    Args:
+        n_series: Number of channels of the input.
+        input_size: Number of time steps of the input.
+        dropout: Dropout rate in [0, 1) used by both mixing layers.
+        ff_dim: Hidden width of the feature-mixing MLP.
+        norm: ``"batch"`` (default) or ``"layer"``.
+        seed: Optional int that makes the initial weights and the dropout
+            masks reproducible.
+        **kwargs: Base layer arguments (``name``, ``dtype``, ...).
+
+    Input shape:
+        3D tensor ``(batch, input_size, n_series)``.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+
+    >>> block = MixingLayer(n_series=7, input_size=96, dropout=0.1, ff_dim=64)
+    >>> block(keras.random.normal((32, 96, 7))).shape
+    (32, 96, 7)
+    """
+
+    def __init__(
+        self, n_series, input_size, dropout=0.0, ff_dim=64, norm="batch", seed=None, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.temporal_mixing = TemporalMixing(
+            n_series, input_size, dropout, norm, seed=seed,
+            dtype=self.dtype_policy, name="temporal_mixing",
+        )
+        self.feature_mixing = FeatureMixing(
+            n_series, input_size, dropout, ff_dim, norm,
+            seed=_dropout_seed(seed, 10), dtype=self.dtype_policy, name="feature_mixing",
+        )
+        # The sub-layers validated the arguments.
+        self.n_series = self.feature_mixing.n_series
+        self.input_size = self.feature_mixing.input_size
+        self.dropout = self.feature_mixing.dropout
+        self.ff_dim = self.feature_mixing.ff_dim
+        self.norm = self.feature_mixing.norm
+        self.seed = seed
+
+    def build(self, input_shape):
+        self.temporal_mixing.build(input_shape)
+        self.feature_mixing.build(input_shape)
+
+    def call(self, inputs, training=None):
+        mixed = self.temporal_mixing(inputs, training=training)
+        return self.feature_mixing(mixed, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "n_series": self.n_series,
+            "input_size": self.input_size,
+            "dropout": self.dropout,
+            "ff_dim": self.ff_dim,
+            "norm": self.norm,
+            "seed": self.seed,
+        }
+
+
+@keras.saving.register_keras_serializable(package="sktsmixer")
+class TokenEmbedding(keras.layers.Layer):
+    """Lifts ``c_in`` channels to ``d_model`` by a 1D convolution over time.
+
+    The convolution keeps the sequence length (``"same"`` zero padding), has a
+    Kaiming-normal (He normal) kernel and a bias, so it holds
+    ``c_in * d_model * kernel_size + d_model`` parameters.
+
+    Args:
+        c_in: Number of input channels.
+        d_model: Number of output channels.
+        kernel_size: Width of the convolution window in time steps.
+        seed: Optional int that makes the initial kernel reproducible.
+        **kwargs: Base layer arguments (``name``, ``dtype``, ...).
+
+    Input shape:
+        3D tensor ``(batch, time, c_in)``; any number of time steps.
+
+    Output shape:
+        3D tensor ``(batch, time, d_model)``.
+
+    Example:
+
+    >>> embedding = TokenEmbedding(c_in=7, d_model=64)
+    >>> embedding(keras.random.normal((32, 100, 7))).shape
+    (32, 100, 64)
+    """
+
+    def __init__(self, c_in, d_model, kernel_size=3, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.c_in = check_positive_int("c_in", c_in)
+        self.d_model = check_positive_int("d_model", d_model)
+        self.kernel_size = check_positive_int("kernel_size", kernel_size)
+        self.seed = seed
+
+    def build(self, input_shape):
+        check_rank("TokenEmbedding", 3, input_shape)
+        check_channels("TokenEmbedding", "c_in", self.c_in, input_shape)
+        self.kernel = self.add_weight(
+            shape=(self.kernel_size, self.c_in, self.d_model),
+            initializer=_seeded("HeNormal", self.seed, 0),
+            name="kernel",
+        )
+        self.bias = self.add_weight(shape=(self.d_model,), initializer="zeros", name="bias")
+
+    def call(self, inputs):
+        embedded = ops.conv(inputs, self.kernel, strides=1, padding="same")
+        return embedded + self.bias
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.d_model)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "c_in": self.c_in,
+            "d_model": self.d_model,
+            "kernel_size": self.kernel_size,
+            "seed": self.seed,
+        }
+
+
+@keras.saving.register_keras_serializable(package="sktsmixer")
+class ReversibleInstanceNorm(keras.layers.Layer):
+    """Reversible instance normalisation (RevIN, Kim et al., 2022).
+
+    ``mode="norm"`` normalises each sample and channel by its own statistics
+    over time and returns them with the result; ``mode="denorm"`` maps a
+    forecast back with those statistics. The statistics travel as tensors
+    through the graph (never stored on the layer), so one layer instance can
+    serve both ends of a functional model, under ``jit`` and across saving.
+
+    Args:
+        num_features: Number of channels normalised.
+        eps: Added to the variance for numerical stability.
+        affine: Whether to learn a per-channel scale and shift applied after
+            normalising (and undone before denormalising).
+        subtract_last: Centre on the last time step instead of the mean.
+        **kwargs: Base layer arguments (``name``, ``dtype``, ...).
+
+    Call arguments:
+        inputs: ``mode="norm"``: a tensor ``(batch, time, num_features)``.
+            ``mode="denorm"``: a list ``[y, center, scale]`` where ``y`` is
+            ``(batch, horizon, k)`` and ``center``/``scale`` are what the
+            ``"norm"`` call returned.
+        mode: ``"norm"`` or ``"denorm"``.
+        target_indices: With ``"denorm"``, the ``k`` input channels that the
+            channels of ``y`` correspond to (default: all, in order).
+
+    Input shape:
+        ``"norm"``: ``(batch, time, num_features)``.
+        ``"denorm"``: ``[(batch, horizon, k), (batch, 1, num_features) x 2]``.
+
+    Output shape:
+        ``"norm"``: a tuple ``(normalised, center, scale)`` of shapes
+        ``(batch, time, num_features)``, ``(batch, 1, num_features)`` and
+        ``(batch, 1, num_features)``.
+        ``"denorm"``: ``(batch, horizon, k)``.
+
+    Example:
+
+    >>> revin = ReversibleInstanceNorm(num_features=7)
+    >>> x = keras.random.normal((4, 96, 7))
+    >>> normalised, center, scale = revin(x, mode="norm")
+    >>> restored = revin([normalised, center, scale], mode="denorm")
+    >>> restored.shape
+    (4, 96, 7)
+    """
+
+    def __init__(self, num_features, eps=1e-5, affine=True, subtract_last=False, **kwargs):
+        super().__init__(**kwargs)
+        self.num_features = check_positive_int("num_features", num_features)
+        self.eps = check_positive_float("eps", eps)
+        self.affine = bool(affine)
+        self.subtract_last = bool(subtract_last)
+
+    def build(self, input_shape):
+        if self.affine:
+            self.affine_weight = self.add_weight(
+                shape=(self.num_features,), initializer="ones", name="affine_weight"
+            )
+            self.affine_bias = self.add_weight(
+                shape=(self.num_features,), initializer="zeros", name="affine_bias"
+            )
+
+    def call(self, inputs, mode="norm", target_indices=None):
+        check_choice("mode", mode, ("norm", "denorm"))
+        if mode == "norm":
+            return self._normalize(inputs)
+        return self._denormalize(*inputs, target_indices)
+
+    def _normalize(self, inputs):
+        check_channels("ReversibleInstanceNorm", "num_features", self.num_features, inputs.shape)
+        if self.subtract_last:
+            center = inputs[:, -1:, :]
+        else:
+            center = ops.mean(inputs, axis=1, keepdims=True)
+        variance = ops.var(inputs, axis=1, keepdims=True)
+        # RevIN treats the statistics as constants of the sample, not as paths
+        # for the gradient.
+        center = ops.stop_gradient(center)
+        scale = ops.stop_gradient(ops.sqrt(variance + self.eps))
+        normalized = (inputs - center) / scale
+        if self.affine:
+            normalized = normalized * self.affine_weight + self.affine_bias
+        return normalized, center, scale
+
+    def _denormalize(self, outputs, center, scale, target_indices):
+        if target_indices is not None:
+            indices = list(target_indices)
+            center = ops.take(center, indices, axis=-1)
+            scale = ops.take(scale, indices, axis=-1)
+        weight = bias = None
+        if self.affine:
+            weight, bias = self.affine_weight, self.affine_bias
+            if target_indices is not None:
+                weight, bias = ops.take(weight, indices), ops.take(bias, indices)
+            outputs = (outputs - bias) / (weight + self.eps * self.eps)
+        return outputs * scale + center
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_features": self.num_features,
+            "eps": self.eps,
+            "affine": self.affine,
+            "subtract_last": self.subtract_last,
+        }
+
+
+@keras.saving.register_keras_serializable(package="sktsmixer")
+class TemporalProjection(keras.layers.Layer):
+    """Projects the time axis from ``input_size`` to ``horizon`` steps.
+
+    TSMixer's forecasting head: one dense layer over time shared by all
+    channels, optionally applied to a subset of the channels only (the
+    paper's ``target_slice``), which saves the work on the others.
+
+    Args:
+        horizon: Number of output time steps.
+        channels: Optional list of channel indices to keep, in that order.
+        seed: Optional int that makes the initial weights reproducible.
+        **kwargs: Base layer arguments (``name``, ``dtype``, ...).
+
+    Input shape:
+        3D tensor ``(batch, input_size, n_channels)``.
+
+    Output shape:
+        3D tensor ``(batch, horizon, len(channels) or n_channels)``.
+
+    Example:
+
+    >>> head = TemporalProjection(horizon=24, channels=[6])
+    >>> head(keras.random.normal((32, 96, 7))).shape
+    (32, 24, 1)
+    """
+
+    def __init__(self, horizon, channels=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.horizon = check_positive_int("horizon", horizon)
+        self.channels = None if channels is None else [int(c) for c in channels]
+        self.seed = seed
+        self.projection = keras.layers.Dense(
+            self.horizon,
+            kernel_initializer=_seeded("GlorotUniform", seed, 0),
+            dtype=self.dtype_policy,
+            name="projection",
+        )
+
+    def build(self, input_shape):
+        check_rank("TemporalProjection", 3, input_shape)
+        if self.channels is not None:
+            n_channels = input_shape[-1]
+            bad = [c for c in self.channels if not -n_channels <= c < n_channels]
+            if n_channels is not None and bad:
+                raise ValueError(
+                    f"TemporalProjection got channels={self.channels}, but the input has "
+                    f"only {n_channels} channels; out of range: {bad}."
+                )
+        self.projection.build((input_shape[0], None, input_shape[1]))
+
+    def call(self, inputs):
+        if self.channels is not None:
+            inputs = ops.take(inputs, self.channels, axis=-1)
+        projected = self.projection(ops.transpose(inputs, (0, 2, 1)))
+        return ops.transpose(projected, (0, 2, 1))
+
+    def compute_output_shape(self, input_shape):
+        n_out = input_shape[-1] if self.channels is None else len(self.channels)
+        return (input_shape[0], self.horizon, n_out)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "horizon": self.horizon,
+            "channels": self.channels,
+            "seed": self.seed,
+        }
