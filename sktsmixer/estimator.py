@@ -1,6 +1,7 @@
 """``TSMixerRegressor``: the scikit-learn estimator around the Keras model."""
 
 import numbers
+import warnings
 
 import keras
 import numpy as np
@@ -87,7 +88,11 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
     batch_size : int, default=32
         Windows per training step.
     epochs : int, default=100
-        Maximum number of passes over the training windows.
+        Maximum number of epochs.
+    steps_per_epoch : int or None, default=None
+        Batches per epoch; None is one pass over the training windows. An int
+        makes each epoch that many batches of a fresh random order, so very
+        long series are validated (and early-stopped) more often.
     early_stopping : bool, default=True
         Hold out the last ``validation_fraction`` of the windows (their
         targets never overlap the training targets), stop when the
@@ -166,6 +171,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "steps_per_epoch": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "patience": [Interval(numbers.Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -189,6 +195,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         learning_rate=1e-3,
         batch_size=32,
         epochs=100,
+        steps_per_epoch=None,
         early_stopping=True,
         patience=10,
         validation_fraction=0.1,
@@ -209,6 +216,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.epochs = epochs
+        self.steps_per_epoch = steps_per_epoch
         self.early_stopping = early_stopping
         self.patience = patience
         self.validation_fraction = validation_fraction
@@ -272,10 +280,15 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
                 )
             )
         history = trainer.fit(
-            WindowEndBatches(train_ends, self.batch_size, shuffle_seed=seed),
+            WindowEndBatches(
+                train_ends, self.batch_size, shuffle_seed=seed, max_batches=self.steps_per_epoch
+            ),
             epochs=self.epochs,
             validation_data=validation_data,
             callbacks=callbacks,
+            # The batches shuffle themselves with their own generator; Keras'
+            # own shuffling of a PyDataset would draw from Python's global RNG.
+            shuffle=False,
             verbose=self.verbose,
         )
         self.history_ = {key: [float(v) for v in values] for key, values in history.history.items()}
@@ -584,10 +597,15 @@ def _index_step(index):
     if isinstance(index, pd.DatetimeIndex):
         if index.freq is not None:
             return index.freq
-        if len(index) >= 3:
-            freq = pd.infer_freq(index)
-            return None if freq is None else pd.tseries.frequencies.to_offset(freq)
-        return None
+        if len(index) < 3:
+            return None
+        steps = np.diff(index.asi8)
+        if (steps == steps[0]).all() and steps[0] > 0:
+            return pd.Timedelta(int(steps[0]), unit="ns")
+        with warnings.catch_warnings():  # pandas is changing infer_freq's return type
+            warnings.simplefilter("ignore")
+            freq = pd.infer_freq(index)  # calendar steps: months, business days, ...
+        return None if freq is None else pd.tseries.frequencies.to_offset(freq)
     if pd.api.types.is_integer_dtype(index.dtype) and len(index) >= 2:
         steps = np.diff(np.asarray(index))
         if (steps == steps[0]).all() and steps[0] > 0:

@@ -59,21 +59,26 @@ def split_train_validation(ends, validation_fraction, gap):
 class WindowEndBatches(keras.utils.PyDataset):
     """Batches of window end rows, reshuffled every epoch by its own generator.
 
+    With ``max_batches``, an epoch is the first ``max_batches`` batches of
+    that epoch's order, so long series give short, frequently validated epochs.
+
     The dataset carries only integers; the trainer turns them into windows.
     Shuffling with a private ``numpy.random.Generator`` keeps fits
     reproducible without touching any global seed.
     """
 
-    def __init__(self, ends, batch_size, shuffle_seed=None):
+    def __init__(self, ends, batch_size, shuffle_seed=None, max_batches=None):
         super().__init__()
         self.ends = np.asarray(ends, dtype="int32")
         self.batch_size = batch_size
+        self.max_batches = max_batches
         self._rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
         self._order = self.ends
         self.on_epoch_end()
 
     def __len__(self):
-        return math.ceil(len(self.ends) / self.batch_size)
+        n_batches = math.ceil(len(self.ends) / self.batch_size)
+        return n_batches if self.max_batches is None else min(n_batches, self.max_batches)
 
     def __getitem__(self, index):
         return self._order[index * self.batch_size : (index + 1) * self.batch_size]

@@ -1,0 +1,40 @@
+"""The scripts under examples/ run on a fresh machine and print what they promise."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+
+def run_example(name):
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / name)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_quickstart_beats_seasonal_naive():
+    out = run_example("quickstart.py")
+    mae, naive = map(float, re.search(r"MAE over 24 h: ([\d.]+)\s+seasonal naive MAE: ([\d.]+)", out).groups())
+    assert mae < naive
+    assert "next 24 hours" in out
+
+
+@pytest.mark.slow
+def test_pipeline_gridsearch_beats_naive():
+    out = run_example("pipeline_gridsearch.py")
+    mae = float(re.search(r"best cross-validated MAE: ([\d.]+)", out).group(1))
+    naive = float(re.search(r"naive MAE: ([\d.]+)", out).group(1))
+    assert "best parameters" in out and mae < naive
+
+
+@pytest.mark.slow
+def test_pickle_reload_is_exact():
+    out = run_example("pickle_reload.py")
+    assert "max |difference| after reload in a new process: 0.0" in out
