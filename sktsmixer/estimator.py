@@ -26,6 +26,7 @@ __all__ = ["TSMixerRegressor"]
 # Cap on the windows one predict batch materialises (values, float32): keeps
 # ``predict`` on wide series (hundreds of columns) within a few tens of MiB.
 _PREDICT_BUDGET_VALUES = 16 * 2**20
+_STEPS_PER_EXECUTION = 16
 
 
 class TSMixerRegressor(RegressorMixin, BaseEstimator):
@@ -247,42 +248,53 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         self._validate_params()
         warm = self.warm_start and hasattr(self, "model_")
         X_checked, y_checked = self._validate_fit_data(X, y, reset=not warm)
-        if y is not None and self.target_columns is not None:
-            raise ValueError(
-                "`target_columns` selects columns of X to forecast when y is None; "
-                f"got target_columns={self.target_columns!r} together with y. "
-                "Drop one of them."
-            )
         if not warm:
             self._fit_targets(y_checked)
-        if y_checked is not None:
-            y_checked = y_checked.reshape(len(y_checked), -1)
-        if not warm:
-            self.x_scaler_ = StandardScaler().fit(X_checked)
-            self.y_scaler_ = None if y_checked is None else StandardScaler().fit(y_checked)
-        series = self.x_scaler_.transform(X_checked).astype("float32")
-        targets, target_mask, target_offsets = self._training_targets(series, y_checked)
-        ends = self._trainable_ends(len(series), target_mask, target_offsets)
+        y_rows = None if y_checked is None else y_checked.reshape(len(y_checked), -1)
+        target_offsets = self._target_offsets()
+        target_mask = None
+        if y_rows is not None and np.isnan(y_rows).any():
+            target_mask = (~np.isnan(y_rows)).astype("float32")
+        ends = self._trainable_ends(len(X_checked), target_mask, target_offsets)
         train_ends, validation_ends = self._split(ends, target_offsets)
-
+        if not warm:
+            # Scalers see only rows that training windows read, never rows that
+            # only the early-stopping hold-out reads.
+            rows = slice(0, train_ends[-1] + target_offsets[-1] + 1)
+            self.x_scaler_ = StandardScaler().fit(X_checked[rows])
+            self.y_scaler_ = None if y_rows is None else StandardScaler().fit(y_rows[rows])
+        series = self.x_scaler_.transform(X_checked).astype("float32")
+        if y_rows is None:
+            targets = series[:, self.target_indices_]
+        else:
+            targets = np.nan_to_num(self.y_scaler_.transform(y_rows)).astype("float32")
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         if not warm:
             self.model_ = self._build_model(seed)
         trainer = WindowedTrainer(self.model_, series, targets, target_offsets, target_mask)
-        trainer.compile(optimizer=keras.optimizers.Adam(self.learning_rate))
-        callbacks = []
-        validation_data = None
+        self._train(trainer, train_ends, validation_ends, seed)
+        self._context_rows = series[len(series) - (self.input_size - 1) :]
+        self._next_index = _next_index_label(X)
+        return self
+
+    def _train(self, trainer, train_ends, validation_ends, seed):
+        batches = WindowEndBatches(
+            train_ends, self.batch_size, shuffle_seed=seed, max_batches=self.steps_per_epoch
+        )
+        # Several steps per compiled call: on a CPU the per-call dispatch costs
+        # as much as a small batch's compute.
+        trainer.compile(
+            optimizer=keras.optimizers.Adam(self.learning_rate),
+            steps_per_execution=min(len(batches), _STEPS_PER_EXECUTION),
+        )
+        callbacks, validation_data = [], None
         if validation_ends is not None:
             validation_data = WindowEndBatches(validation_ends, self._predict_batch_size())
             callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    patience=self.patience, restore_best_weights=True
-                )
+                keras.callbacks.EarlyStopping(patience=self.patience, restore_best_weights=True)
             )
         history = trainer.fit(
-            WindowEndBatches(
-                train_ends, self.batch_size, shuffle_seed=seed, max_batches=self.steps_per_epoch
-            ),
+            batches,
             epochs=self.epochs,
             validation_data=validation_data,
             callbacks=callbacks,
@@ -293,9 +305,6 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         )
         self.history_ = {key: [float(v) for v in values] for key, values in history.history.items()}
         self.n_iter_ = len(self.history_["loss"])
-        self._context_rows = series[len(series) - (self.input_size - 1) :]
-        self._next_index = _next_index_label(X)
-        return self
 
     def _validate_fit_data(self, X, y, reset):
         X_checked = validate_data(
@@ -319,6 +328,12 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
 
     def _fit_targets(self, y):
         """Set ``target_indices_``, ``n_outputs_`` and the prediction layout."""
+        if y is not None and self.target_columns is not None:
+            raise ValueError(
+                "`target_columns` selects columns of X to forecast when y is None; "
+                f"got target_columns={self.target_columns!r} together with y. "
+                "Drop one of them."
+            )
         self._y_ndim = None if y is None else y.ndim
         if y is not None:
             self.target_indices_ = None
@@ -356,17 +371,11 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
             )
         return np.asarray(indices)
 
-    def _training_targets(self, series, y):
-        """Return the target rows, their mask and the target offsets."""
-        if y is None:
-            targets = series[:, self.target_indices_]
-            return targets, None, np.arange(1, self.horizon + 1)
-        scaled = self.y_scaler_.transform(y)
-        missing = np.isnan(scaled)
-        if not missing.any():
-            return scaled.astype("float32"), None, np.zeros(1, dtype=int)
-        targets = np.where(missing, 0.0, scaled).astype("float32")
-        return targets, (~missing).astype("float32"), np.zeros(1, dtype=int)
+    def _target_offsets(self):
+        """Rows, relative to a window's end row, that hold its targets."""
+        if self.target_indices_ is None:
+            return np.zeros(1, dtype=int)
+        return np.arange(1, self.horizon + 1)
 
     def _trainable_ends(self, n_rows, target_mask, target_offsets):
         """End rows of the windows that lie inside the data and have a target."""
