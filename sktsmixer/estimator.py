@@ -250,6 +250,12 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         X_checked, y_checked = self._validate_fit_data(X, y, reset=not warm)
         if not warm:
             self._fit_targets(y_checked)
+        elif (y is None) != (self.target_indices_ is not None):
+            raise ValueError(
+                "warm_start=True continues the previous fit, which was made "
+                + ("with y=None; call fit(X) without y." if y is not None else "with y; pass y.")
+                + " Set warm_start=False to start anew."
+            )
         y_rows = None if y_checked is None else y_checked.reshape(len(y_checked), -1)
         target_offsets = self._target_offsets()
         target_mask = None

@@ -152,7 +152,7 @@ class TemporalMixing(_MixingBase):
     Example:
 
     >>> layer = TemporalMixing(n_series=7, input_size=96, dropout=0.1)
-    >>> layer(keras.random.normal((32, 96, 7))).shape
+    >>> tuple(layer(keras.random.normal((32, 96, 7))).shape)
     (32, 96, 7)
     """
 
@@ -208,7 +208,7 @@ class FeatureMixing(_MixingBase):
     Example:
 
     >>> layer = FeatureMixing(n_series=7, input_size=96, ff_dim=64)
-    >>> layer(keras.random.normal((32, 96, 7))).shape
+    >>> tuple(layer(keras.random.normal((32, 96, 7))).shape)
     (32, 96, 7)
     """
 
@@ -274,7 +274,7 @@ class MixingLayer(keras.layers.Layer):
     Example:
 
     >>> block = MixingLayer(n_series=7, input_size=96, dropout=0.1, ff_dim=64)
-    >>> block(keras.random.normal((32, 96, 7))).shape
+    >>> tuple(block(keras.random.normal((32, 96, 7))).shape)
     (32, 96, 7)
     """
 
@@ -345,7 +345,7 @@ class TokenEmbedding(keras.layers.Layer):
     Example:
 
     >>> embedding = TokenEmbedding(c_in=7, d_model=64)
-    >>> embedding(keras.random.normal((32, 100, 7))).shape
+    >>> tuple(embedding(keras.random.normal((32, 100, 7))).shape)
     (32, 100, 64)
     """
 
@@ -426,7 +426,7 @@ class ReversibleInstanceNorm(keras.layers.Layer):
     >>> x = keras.random.normal((4, 96, 7))
     >>> normalised, center, scale = revin(x, mode="norm")
     >>> restored = revin([normalised, center, scale], mode="denorm")
-    >>> restored.shape
+    >>> tuple(restored.shape)
     (4, 96, 7)
     """
 
@@ -514,7 +514,7 @@ class TemporalProjection(keras.layers.Layer):
     Example:
 
     >>> head = TemporalProjection(horizon=24, channels=[6])
-    >>> head(keras.random.normal((32, 96, 7))).shape
+    >>> tuple(head(keras.random.normal((32, 96, 7))).shape)
     (32, 24, 1)
     """
 

@@ -339,3 +339,9 @@ def test_etth1_short_fit_beats_last_value(etth1_path):
     model_mse = np.mean((scaled(predicted) - scaled(truth)) ** 2)
     naive_mse = np.mean((scaled(last_value) - scaled(truth)) ** 2)
     assert model_mse < 0.9 * naive_mse, (model_mse, naive_mse)
+
+
+def test_warm_start_refuses_to_switch_mode(seasonal):
+    est = small(epochs=1, warm_start=True, early_stopping=False).fit(seasonal[:200])
+    with pytest.raises(ValueError, match="warm_start"):
+        est.fit(seasonal[:200], seasonal[:200, 0])

@@ -1,0 +1,53 @@
+"""Each benchmark script runs once in its tiny smoke configuration, so none can rot."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def run_script(name, *args):
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / name), "--smoke", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def test_speed_smoke(tmp_path):
+    out = run_script("speed.py", "--json", str(tmp_path / "speed.json"))
+    report = json.loads((tmp_path / "speed.json").read_text())
+    tasks = [row["task"] for row in report["results"]]
+    assert tasks == ["train batch 16", "predict batch 32"]
+    for row in report["results"]:
+        assert row["sktsmixer"]["windows_per_s"] > 0 and row["flops_per_window"] > 0
+        if "pytorch" in row:
+            assert row["ratio"] == pytest.approx(
+                row["sktsmixer"]["windows_per_s"] / row["pytorch"]["windows_per_s"])
+    assert "train batch 16" in out and report["machine"]["cores"] >= 1
+
+
+def test_memory_smoke(tmp_path):
+    run_script("memory.py", "--json", str(tmp_path / "memory.json"))
+    report = json.loads((tmp_path / "memory.json").read_text())
+    baseline, fit, predict = report["results"]
+    assert fit["task"].startswith("fit") and predict["task"].startswith("predict")
+    # Each figure is a real peak: at least the imports and data of the baseline.
+    assert fit["peak_rss"] >= 0.9 * baseline["peak_rss"] > 50 * 2**20
+
+
+def test_accuracy_smoke(tmp_path, etth1_path):
+    out = run_script("accuracy_etth1.py", "--data", str(etth1_path), "--json", str(tmp_path / "acc.json"))
+    report = json.loads((tmp_path / "acc.json").read_text())
+    (row,) = report["results"]
+    # One epoch of a tiny model: finite, and far better than forecasting zeros
+    # (the train mean), whose MSE on the scaled test rows is about 1.
+    assert 0 < row["test_mse"] < 0.8 and 0 < row["test_mae"] < 0.8
+    assert row["chosen"] == report["config"]["grid"][0]
+    assert "test MSE" in out
