@@ -23,9 +23,10 @@ from sktsmixer.windowing import (
 
 __all__ = ["TSMixerRegressor"]
 
-# Cap on the windows one predict batch materialises (values, float32): keeps
-# ``predict`` on wide series (hundreds of columns) within a few tens of MiB.
-_PREDICT_BUDGET_VALUES = 16 * 2**20
+# Cap on the values of one predict batch of windows: every activation of the
+# forward pass is about that size, so wide series (hundreds of columns) get
+# fewer windows per batch instead of hundreds of MiB per activation.
+_PREDICT_BUDGET_VALUES = 4 * 2**20
 _STEPS_PER_EXECUTION = 16
 
 
@@ -551,17 +552,19 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         ends = np.arange(len(lead), len(padded))
         if last_only:
             ends = ends[-1:]
-        batch_size = self._predict_batch_size()
-        outputs = [
-            self._predict_windows(windows)
-            for _, windows in iter_windows(padded, ends, self.input_size, batch_size)
-        ]
-        forecasts = np.concatenate(outputs).astype(np.float64)
+        steps = 1 if self.target_indices_ is None else self.horizon
+        forecasts = np.empty((len(ends), steps, self.n_outputs_))
+        start = 0
+        for windows in iter_windows(padded, ends, self.input_size, self._predict_batch_size()):
+            forecasts[start : start + len(windows)] = self._predict_windows(windows)
+            start += len(windows)
         if self.target_indices_ is None:
             scaler, cols = self.y_scaler_, slice(None)
         else:
             scaler, cols = self.x_scaler_, self.target_indices_
-        return forecasts * scaler.scale_[cols] + scaler.mean_[cols]
+        forecasts *= scaler.scale_[cols]
+        forecasts += scaler.mean_[cols]
+        return forecasts
 
     def _predict_windows(self, windows):
         # Padding the batch to a power of two bounds the number of shapes the

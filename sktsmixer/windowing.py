@@ -22,7 +22,7 @@ __all__ = [
 
 
 def iter_windows(series, ends, input_size, batch_size):
-    """Yield ``(batch_ends, windows)`` for consecutive batches of ``ends``.
+    """Yield the windows ending at ``ends``, ``batch_size`` at a time.
 
     Parameters
     ----------
@@ -34,13 +34,12 @@ def iter_windows(series, ends, input_size, batch_size):
 
     Yields
     ------
-    batch_ends : ndarray of shape (b,)
     windows : ndarray of shape (b, input_size, n_features)
+        ``b = batch_size`` except for the last batch.
     """
     offsets = np.arange(1 - input_size, 1)
     for start in range(0, len(ends), batch_size):
-        batch_ends = ends[start : start + batch_size]
-        yield batch_ends, series[batch_ends[:, None] + offsets]
+        yield series[ends[start : start + batch_size, None] + offsets]
 
 
 def split_train_validation(ends, validation_fraction, gap):
