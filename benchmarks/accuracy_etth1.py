@@ -30,7 +30,9 @@ import _common
 import numpy as np
 import pandas as pd
 
-DEFAULT_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "ETT-small" / "ETTh1.csv"
+DEFAULT_DATA = (
+    pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "ETT-small" / "ETTh1.csv"
+)
 PAPER_MSE = {96: 0.361, 192: 0.404, 336: 0.420, 720: 0.463}
 PAPER_MAE = {96: 0.392, 192: 0.418, 336: 0.431, 720: 0.472}
 N_TRAIN, N_VAL, N_TEST = 8640, 2880, 2880
@@ -41,19 +43,30 @@ DEFAULT_GRID = [
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.environ.get("SKTSMIXER_ETTH1", str(DEFAULT_DATA)),
-                        help="path to ETTh1.csv (default: $SKTSMIXER_ETTH1 or ../shared/data/ETT-small/ETTh1.csv)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data",
+        default=os.environ.get("SKTSMIXER_ETTH1", str(DEFAULT_DATA)),
+        help="path to ETTh1.csv (default: $SKTSMIXER_ETTH1 or ../shared/data/ETT-small/ETTh1.csv)",
+    )
     parser.add_argument("--horizons", type=int, nargs="+", default=[96, 192, 336, 720])
     parser.add_argument("--input-size", type=int, default=512)
-    parser.add_argument("--grid", type=json.loads, default=DEFAULT_GRID,
-                        help="JSON list of TSMixerRegressor parameter dicts to choose from on validation")
+    parser.add_argument(
+        "--grid",
+        type=json.loads,
+        default=DEFAULT_GRID,
+        help="JSON list of TSMixerRegressor parameter dicts to choose from on validation",
+    )
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes for the test suite")
-    parser.add_argument("--json", default=None, help="output path (default benchmarks/results/accuracy_etth1.json)")
+    parser.add_argument(
+        "--json", default=None, help="output path (default benchmarks/results/accuracy_etth1.json)"
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.horizons, args.input_size, args.epochs = [8], 32, 1
@@ -109,37 +122,87 @@ def main(argv=None):
         trials = []
         for params in args.grid:
             estimator = TSMixerRegressor(
-                input_size=args.input_size, horizon=horizon, batch_size=args.batch_size,
-                epochs=args.epochs, patience=args.patience, early_stopping=True,
+                input_size=args.input_size,
+                horizon=horizon,
+                batch_size=args.batch_size,
+                epochs=args.epochs,
+                patience=args.patience,
+                early_stopping=True,
                 validation_fraction=holdout_fraction(args.input_size, horizon),
-                random_state=args.seed, **params,
+                random_state=args.seed,
+                **params,
             )
             start = time.perf_counter()
             estimator.fit(fit_rows)
             seconds = time.perf_counter() - start
             validation_mse = min(estimator.history_["val_loss"])
-            trials.append({"params": params, "validation_mse": validation_mse, "epochs": estimator.n_iter_,
-                           "fit_seconds": seconds, "estimator": estimator})
-            print(f"h={horizon} {params}: validation MSE {validation_mse:.4f} "
-                  f"({estimator.n_iter_} epochs, {seconds:.0f} s)", flush=True)
+            trials.append(
+                {
+                    "params": params,
+                    "validation_mse": validation_mse,
+                    "epochs": estimator.n_iter_,
+                    "fit_seconds": seconds,
+                    "estimator": estimator,
+                }
+            )
+            print(
+                f"h={horizon} {params}: validation MSE {validation_mse:.4f} "
+                f"({estimator.n_iter_} epochs, {seconds:.0f} s)",
+                flush=True,
+            )
         best = min(trials, key=lambda t: t["validation_mse"])
         mse, mae = test_scores(best["estimator"], scaled, args.input_size, horizon)
-        results.append({
-            "horizon": horizon, "test_mse": mse, "test_mae": mae,
-            "paper_mse": PAPER_MSE.get(horizon), "paper_mae": PAPER_MAE.get(horizon),
-            "chosen": best["params"], "validation_mse": best["validation_mse"],
-            "trials": [{k: v for k, v in t.items() if k != "estimator"} for t in trials],
-        })
-        print(f"h={horizon}: test MSE {mse:.3f} MAE {mae:.3f} (paper {PAPER_MSE.get(horizon)})", flush=True)
+        results.append(
+            {
+                "horizon": horizon,
+                "test_mse": mse,
+                "test_mae": mae,
+                "paper_mse": PAPER_MSE.get(horizon),
+                "paper_mae": PAPER_MAE.get(horizon),
+                "chosen": best["params"],
+                "validation_mse": best["validation_mse"],
+                "trials": [{k: v for k, v in t.items() if k != "estimator"} for t in trials],
+            }
+        )
+        print(
+            f"h={horizon}: test MSE {mse:.3f} MAE {mae:.3f} (paper {PAPER_MSE.get(horizon)})",
+            flush=True,
+        )
 
-    rows = [[r["horizon"], f"{r['test_mse']:.3f}", r["paper_mse"], f"{r['test_mae']:.3f}", r["paper_mae"],
-             "yes" if r["paper_mse"] and r["test_mse"] <= r["paper_mse"] else "no",
-             json.dumps(r["chosen"])] for r in results]
-    print(f"\nETTh1, input {args.input_size}, multivariate, scaled data (test rows {N_TRAIN + N_VAL}-"
-          f"{N_TRAIN + N_VAL + N_TEST - 1})")
-    _common.print_table(["horizon", "MSE", "paper MSE", "MAE", "paper MAE", "at/below paper", "chosen on validation"], rows)
+    rows = [
+        [
+            r["horizon"],
+            f"{r['test_mse']:.3f}",
+            r["paper_mse"],
+            f"{r['test_mae']:.3f}",
+            r["paper_mae"],
+            "yes" if r["paper_mse"] and r["test_mse"] <= r["paper_mse"] else "no",
+            json.dumps(r["chosen"]),
+        ]
+        for r in results
+    ]
+    print(
+        f"\nETTh1, input {args.input_size}, multivariate, scaled data (test rows {N_TRAIN + N_VAL}-"
+        f"{N_TRAIN + N_VAL + N_TEST - 1})"
+    )
+    _common.print_table(
+        [
+            "horizon",
+            "MSE",
+            "paper MSE",
+            "MAE",
+            "paper MAE",
+            "at/below paper",
+            "chosen on validation",
+        ],
+        rows,
+    )
     config = {k: v for k, v in vars(args).items()}
-    _common.write_json("accuracy_etth1", {"machine": _common.machine(), "config": config, "results": results}, args.json)
+    _common.write_json(
+        "accuracy_etth1",
+        {"machine": _common.machine(), "config": config, "results": results},
+        args.json,
+    )
     return 0
 
 

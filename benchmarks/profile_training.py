@@ -7,6 +7,7 @@ time: by op type and by layer. Times are summed over the threads that ran the
 ops, so shares, not seconds, are what to read.
 
     python benchmarks/profile_training.py --batch-size 32
+    python benchmarks/profile_training.py --smoke    # tiny, for the test suite
 """
 
 import argparse
@@ -20,14 +21,20 @@ import numpy as np
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--input-size", type=int, default=512)
     parser.add_argument("--horizon", type=int, default=96)
     parser.add_argument("--channels", type=int, default=7)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=48)
     parser.add_argument("--top", type=int, default=15)
-    return parser.parse_args(argv)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes for the test suite")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.input_size, args.horizon, args.batch_size, args.steps = 32, 8, 8, 4
+    return args
 
 
 def op_times(logdir):
@@ -61,8 +68,14 @@ def main(argv=None):
         return 2
     n_rows = args.input_size + args.horizon + args.batch_size * args.steps
     series = np.random.default_rng(0).standard_normal((n_rows, args.channels)).astype("float32")
-    model = build_tsmixer(args.input_size, args.channels, args.horizon,
-                          target_indices=list(range(args.channels)), dropout=0.1, seed=0)
+    model = build_tsmixer(
+        args.input_size,
+        args.channels,
+        args.horizon,
+        target_indices=list(range(args.channels)),
+        dropout=0.1,
+        seed=0,
+    )
     trainer = WindowedTrainer(model, series, series, np.arange(1, args.horizon + 1))
     trainer.compile(optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=16)
     ends = np.arange(args.input_size - 1, n_rows - args.horizon)

@@ -22,21 +22,31 @@ import numpy as np
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--input-size", type=int, default=512)
     parser.add_argument("--horizon", type=int, default=96)
     parser.add_argument("--channels", type=int, default=7)
     parser.add_argument("--n-blocks", type=int, default=2)
     parser.add_argument("--ff-dim", type=int, default=64)
     parser.add_argument("--train-batch-sizes", type=int, nargs="+", default=[32, 256])
-    parser.add_argument("--train-windows", type=int, default=8192,
-                        help="windows per timed training run (at each batch size)")
+    parser.add_argument(
+        "--train-windows",
+        type=int,
+        default=8192,
+        help="windows per timed training run (at each batch size)",
+    )
     parser.add_argument("--infer-batch-size", type=int, default=1024)
     parser.add_argument("--infer-windows", type=int, default=8192)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
-    parser.add_argument("--smoke", action="store_true", help="tiny configuration for the test suite")
-    parser.add_argument("--json", default=None, help="output path (default benchmarks/results/speed.json)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny configuration for the test suite"
+    )
+    parser.add_argument(
+        "--json", default=None, help="output path (default benchmarks/results/speed.json)"
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.input_size, args.horizon, args.train_windows, args.infer_windows = 32, 8, 64, 64
@@ -55,23 +65,35 @@ def forward_flops(input_size, channels, horizon, n_blocks, ff_dim):
 def synthetic_series(n_rows, channels, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(n_rows)[:, None]
-    return (np.sin(2 * np.pi * t / 24 + rng.uniform(0, 6, channels)) + 0.1 * rng.standard_normal((n_rows, channels))).astype("float32")
+    return (
+        np.sin(2 * np.pi * t / 24 + rng.uniform(0, 6, channels))
+        + 0.1 * rng.standard_normal((n_rows, channels))
+    ).astype("float32")
 
 
 class Ours:
     def __init__(self, args):
         self.args = args
         # Pay the process's one-time backend start-up before anything is timed.
-        self._estimator(16, 1, 2).fit(synthetic_series(args.input_size + args.horizon + 64, args.channels))
+        self._estimator(16, 1, 2).fit(
+            synthetic_series(args.input_size + args.horizon + 64, args.channels)
+        )
 
     def _estimator(self, batch_size, epochs, steps):
         from sktsmixer import TSMixerRegressor
 
         a = self.args
         return TSMixerRegressor(
-            input_size=a.input_size, horizon=a.horizon, n_blocks=a.n_blocks, ff_dim=a.ff_dim,
-            dropout=0.1, batch_size=batch_size, epochs=epochs, steps_per_epoch=steps,
-            early_stopping=False, random_state=0,
+            input_size=a.input_size,
+            horizon=a.horizon,
+            n_blocks=a.n_blocks,
+            ff_dim=a.ff_dim,
+            dropout=0.1,
+            batch_size=batch_size,
+            epochs=epochs,
+            steps_per_epoch=steps,
+            early_stopping=False,
+            random_state=0,
         )
 
     def train_windows_per_s(self, batch_size):
@@ -89,7 +111,7 @@ class Ours:
         a = self.args
         X = synthetic_series(a.input_size + a.infer_windows, a.channels)
         est = self._estimator(32, 1, 1).fit(X)
-        recent = X[-a.infer_windows:]
+        recent = X[-a.infer_windows :]
         est.predict(recent)  # traces the predict function
         start = time.perf_counter()
         est.predict(recent)
@@ -99,7 +121,6 @@ class Ours:
 class Torch:
     def __init__(self, args):
         import torch
-
         import torch_tsmixer
 
         self.torch, self.ref, self.args = torch, torch_tsmixer, args
@@ -118,7 +139,9 @@ class Torch:
     def train_windows_per_s(self, batch_size):
         a = self.args
         steps = max(1, a.train_windows // batch_size)
-        series = self.torch.from_numpy(synthetic_series(a.input_size + a.horizon + steps * batch_size, a.channels))
+        series = self.torch.from_numpy(
+            synthetic_series(a.input_size + a.horizon + steps * batch_size, a.channels)
+        )
         model, optimizer = self._model()
         batches = self._ends(steps * batch_size, batch_size)
         self.ref.train_steps(model, optimizer, series, batches[:3], a.input_size, a.horizon)
@@ -131,7 +154,9 @@ class Torch:
         series = self.torch.from_numpy(synthetic_series(a.input_size + a.infer_windows, a.channels))
         model, _ = self._model()
         ends = self.torch.arange(a.infer_windows) + a.input_size
-        self.ref.predict(model, series, ends[: a.infer_batch_size], a.input_size, a.infer_batch_size)
+        self.ref.predict(
+            model, series, ends[: a.infer_batch_size], a.input_size, a.infer_batch_size
+        )
         start = time.perf_counter()
         self.ref.predict(model, series, ends, a.input_size, a.infer_batch_size)
         return a.infer_windows / (time.perf_counter() - start)
@@ -146,9 +171,13 @@ def main(argv=None):
         except ImportError:
             print("torch is not installed: skipping the PyTorch reference (pip install torch)")
     flops = forward_flops(args.input_size, args.channels, args.horizon, args.n_blocks, args.ff_dim)
-    tasks = [(f"train batch {b}", 3 * flops, (lambda c, b=b: c.train_windows_per_s(b)))
-             for b in args.train_batch_sizes]
-    tasks.append((f"predict batch {args.infer_batch_size}", flops, lambda c: c.infer_windows_per_s()))
+    tasks = [
+        (f"train batch {b}", 3 * flops, (lambda c, b=b: c.train_windows_per_s(b)))
+        for b in args.train_batch_sizes
+    ]
+    tasks.append(
+        (f"predict batch {args.infer_batch_size}", flops, lambda c: c.infer_windows_per_s())
+    )
     if args.infer_batch_size != 1024 and not args.smoke:
         print("note: predict batches are chosen by the estimator (1,024 windows at most)")
 
@@ -160,8 +189,11 @@ def main(argv=None):
                 samples[name].append(run(contender))
         row = {"task": label, "flops_per_window": task_flops}
         for name, values in samples.items():
-            row[name] = {"windows_per_s": statistics.median(values), "samples": values,
-                         "gflop_per_s": statistics.median(values) * task_flops / 1e9}
+            row[name] = {
+                "windows_per_s": statistics.median(values),
+                "samples": values,
+                "gflop_per_s": statistics.median(values) * task_flops / 1e9,
+            }
         if "pytorch" in row:
             row["ratio"] = row["sktsmixer"]["windows_per_s"] / row["pytorch"]["windows_per_s"]
         results.append(row)
@@ -171,17 +203,29 @@ def main(argv=None):
         headers += ["pytorch win/s", "GFLOP/s", "ratio"]
     rows = []
     for r in results:
-        cells = [r["task"], f"{r['sktsmixer']['windows_per_s']:,.0f}", f"{r['sktsmixer']['gflop_per_s']:.1f}"]
+        cells = [
+            r["task"],
+            f"{r['sktsmixer']['windows_per_s']:,.0f}",
+            f"{r['sktsmixer']['gflop_per_s']:.1f}",
+        ]
         if "pytorch" in r:
-            cells += [f"{r['pytorch']['windows_per_s']:,.0f}", f"{r['pytorch']['gflop_per_s']:.1f}", f"{r['ratio']:.2f}x"]
+            cells += [
+                f"{r['pytorch']['windows_per_s']:,.0f}",
+                f"{r['pytorch']['gflop_per_s']:.1f}",
+                f"{r['ratio']:.2f}x",
+            ]
         rows.append(cells)
     info = _common.machine()
     if "pytorch" in contenders:
         info["torch"] = contenders["pytorch"].torch.__version__
-    print(f"TSMixer L={args.input_size} H={args.horizon} C={args.channels} blocks={args.n_blocks} "
-          f"ff={args.ff_dim}; {info['cpu']}, {info['cores']} cores, backend {info['keras_backend']}")
+    print(
+        f"TSMixer L={args.input_size} H={args.horizon} C={args.channels} blocks={args.n_blocks} "
+        f"ff={args.ff_dim}; {info['cpu']}, {info['cores']} cores, backend {info['keras_backend']}"
+    )
     _common.print_table(headers, rows)
-    _common.write_json("speed", {"machine": info, "config": vars(args), "results": results}, args.json)
+    _common.write_json(
+        "speed", {"machine": info, "config": vars(args), "results": results}, args.json
+    )
     return results
 
 

@@ -102,4 +102,7 @@ def train_steps(model, optimizer, series, ends, input_size, horizon):
 def predict(model, series, ends, input_size, batch_size):
     window = torch.arange(1 - input_size, 1)
     model.eval()
-    return [model(series[ends[i : i + batch_size, None] + window]) for i in range(0, len(ends), batch_size)]
+    return [
+        model(series[ends[i : i + batch_size, None] + window])
+        for i in range(0, len(ends), batch_size)
+    ]

@@ -1,6 +1,6 @@
 """Save a fitted TSMixerRegressor with pickle and load it in a fresh process.
 
-    python examples/pickle_reload.py
+python examples/pickle_reload.py
 """
 
 import pathlib
@@ -31,11 +31,19 @@ def main():
         tmp = pathlib.Path(tmp)
         (tmp / "model.pkl").write_bytes(pickle.dumps(model))
         np.save(tmp / "X.npy", X[1200:])
-        print(f"pickle size: {(tmp / 'model.pkl').stat().st_size / 1024:.0f} KiB "
-              f"for {model.model_.count_params():,} weights")
+        print(
+            f"pickle size: {(tmp / 'model.pkl').stat().st_size / 1024:.0f} KiB "
+            f"for {model.model_.count_params():,} weights"
+        )
         subprocess.run(
-            [sys.executable, "-c", LOAD_AND_PREDICT,
-             tmp / "model.pkl", tmp / "X.npy", tmp / "reloaded.npy"],
+            [
+                sys.executable,
+                "-c",
+                LOAD_AND_PREDICT,
+                tmp / "model.pkl",
+                tmp / "X.npy",
+                tmp / "reloaded.npy",
+            ],
             check=True,
         )
         reloaded = np.load(tmp / "reloaded.npy")

@@ -36,14 +36,24 @@ def main():
     X, y = make_demand_data()
     pipeline = Pipeline(
         [
-            ("impute", ColumnTransformer(
-                [("sensor", SimpleImputer(strategy="median"), ["sensor"])],
-                remainder="passthrough", verbose_feature_names_out=False,
-            )),
-            ("tsmixer", TSMixerRegressor(
-                input_size=48, epochs=10, early_stopping=False, learning_rate=3e-3,
-                random_state=0,
-            )),
+            (
+                "impute",
+                ColumnTransformer(
+                    [("sensor", SimpleImputer(strategy="median"), ["sensor"])],
+                    remainder="passthrough",
+                    verbose_feature_names_out=False,
+                ),
+            ),
+            (
+                "tsmixer",
+                TSMixerRegressor(
+                    input_size=48,
+                    epochs=10,
+                    early_stopping=False,
+                    learning_rate=3e-3,
+                    random_state=0,
+                ),
+            ),
         ]
     )
     grid = {"tsmixer__ff_dim": [16, 64]}

@@ -30,8 +30,12 @@ def main():
     train, test = data.iloc[:split], data.iloc[split:]
 
     forecaster = TSMixerRegressor(
-        input_size=7 * 24, horizon=24, target_columns=["load"], epochs=30,
-        learning_rate=1e-3, random_state=0,
+        input_size=7 * 24,
+        horizon=24,
+        target_columns=["load"],
+        epochs=30,
+        learning_rate=1e-3,
+        random_state=0,
     )
     forecaster.fit(train)  # y=None: forecast the next 24 hours of "load"
 

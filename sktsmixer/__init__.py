@@ -1,5 +1,6 @@
 """sktsmixer: a scikit-learn compatible TSMixer forecaster on Keras 3."""
 
+from sktsmixer.estimator import TSMixerRegressor
 from sktsmixer.layers import (
     FeatureMixing,
     MixingLayer,
@@ -8,7 +9,6 @@ from sktsmixer.layers import (
     TemporalProjection,
     TokenEmbedding,
 )
-from sktsmixer.estimator import TSMixerRegressor
 from sktsmixer.model import build_tsmixer
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Argument checks shared by the layers and the model builder.
+"""Argument checks (and seed derivation) shared by the layers and the model builder.
 
 Every check raises a ``ValueError`` that names the argument and the value
 received, so a wrong configuration fails where it is written, not deep inside
@@ -17,11 +17,7 @@ def check_positive_int(name, value):
 
 def check_rate(name, value):
     """Return ``value`` if it is a float in [0, 1), else raise ``ValueError``."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not 0.0 <= value < 1.0
-    ):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
         raise ValueError(f"`{name}` must be a float in [0, 1), got {name}={value!r}.")
     return float(value)
 
@@ -58,3 +54,12 @@ def check_rank(layer_name, rank, input_shape):
             f"{layer_name} expects inputs of rank {rank} (batch, time, channels), "
             f"got input shape {tuple(input_shape)}."
         )
+
+
+def offset_seed(seed, offset):
+    """``seed + offset``, or None when no seed is given.
+
+    Each seeded component gets its own offset, so one user seed gives every
+    initializer and dropout layer a distinct, reproducible stream.
+    """
+    return None if seed is None else seed + offset

@@ -18,6 +18,7 @@ from sktsmixer._checks import (
     check_positive_int,
     check_rank,
     check_rate,
+    offset_seed,
 )
 
 __all__ = [
@@ -39,12 +40,8 @@ NORM_EPSILON = 1e-3
 
 def _seeded(initializer, seed, offset):
     """A Keras initializer, seeded from ``seed + offset`` when a seed is given."""
-    config = {} if seed is None else {"seed": seed + offset}
+    config = {} if seed is None else {"seed": offset_seed(seed, offset)}
     return keras.initializers.get({"class_name": initializer, "config": config})
-
-
-def _dropout_seed(seed, offset):
-    return None if seed is None else seed + offset
 
 
 class _FlatNorm(keras.layers.Layer):
@@ -165,7 +162,7 @@ class TemporalMixing(_MixingBase):
             dtype=self.dtype_policy,
             name="temporal_dense",
         )
-        self.dropout_layer = keras.layers.Dropout(self.dropout, seed=_dropout_seed(seed, 1))
+        self.dropout_layer = keras.layers.Dropout(self.dropout, seed=offset_seed(seed, 1))
 
     def build(self, input_shape):
         self._check_input_shape(input_shape)
@@ -230,8 +227,8 @@ class FeatureMixing(_MixingBase):
             dtype=self.dtype_policy,
             name="output_dense",
         )
-        self.hidden_dropout = keras.layers.Dropout(self.dropout, seed=_dropout_seed(seed, 2))
-        self.output_dropout = keras.layers.Dropout(self.dropout, seed=_dropout_seed(seed, 3))
+        self.hidden_dropout = keras.layers.Dropout(self.dropout, seed=offset_seed(seed, 2))
+        self.output_dropout = keras.layers.Dropout(self.dropout, seed=offset_seed(seed, 3))
 
     def build(self, input_shape):
         self._check_input_shape(input_shape)
@@ -283,12 +280,23 @@ class MixingLayer(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.temporal_mixing = TemporalMixing(
-            n_series, input_size, dropout, norm, seed=seed,
-            dtype=self.dtype_policy, name="temporal_mixing",
+            n_series,
+            input_size,
+            dropout,
+            norm,
+            seed=seed,
+            dtype=self.dtype_policy,
+            name="temporal_mixing",
         )
         self.feature_mixing = FeatureMixing(
-            n_series, input_size, dropout, ff_dim, norm,
-            seed=_dropout_seed(seed, 10), dtype=self.dtype_policy, name="feature_mixing",
+            n_series,
+            input_size,
+            dropout,
+            ff_dim,
+            norm,
+            seed=offset_seed(seed, 10),
+            dtype=self.dtype_policy,
+            name="feature_mixing",
         )
         # The sub-layers validated the arguments.
         self.n_series = self.feature_mixing.n_series

@@ -2,7 +2,7 @@
 
 import keras
 
-from sktsmixer._checks import check_choice, check_positive_int, check_rate
+from sktsmixer._checks import check_choice, check_positive_int, check_rate, offset_seed
 from sktsmixer.layers import (
     NORMS,
     MixingLayer,
@@ -12,10 +12,6 @@ from sktsmixer.layers import (
 )
 
 __all__ = ["build_tsmixer"]
-
-
-def _offset_seed(seed, offset):
-    return None if seed is None else seed + offset
 
 
 def _check_target_indices(target_indices, n_features):
@@ -119,27 +115,32 @@ def build_tsmixer(
     channels = n_features
     if embed_dim is not None:
         x = TokenEmbedding(
-            n_features, embed_dim, kernel_size, seed=_offset_seed(seed, 1000), name="embedding"
+            n_features, embed_dim, kernel_size, seed=offset_seed(seed, 1000), name="embedding"
         )(x)
         channels = embed_dim
     for block in range(n_blocks):
         x = MixingLayer(
-            channels, input_size, dropout, ff_dim, norm,
-            seed=_offset_seed(seed, 100 * block), name=f"mixing_{block}",
+            channels,
+            input_size,
+            dropout,
+            ff_dim,
+            norm,
+            seed=offset_seed(seed, 100 * block),
+            name=f"mixing_{block}",
         )(x)
 
     slice_targets = target_indices is not None and embed_dim is None
     x = TemporalProjection(
         horizon,
         channels=target_indices if slice_targets else None,
-        seed=_offset_seed(seed, 2000),
+        seed=offset_seed(seed, 2000),
         name="temporal_projection",
     )(x)
     if not slice_targets:
         n_outputs = len(target_indices) if target_indices is not None else n_targets
         x = keras.layers.Dense(
             n_outputs,
-            kernel_initializer=keras.initializers.GlorotUniform(seed=_offset_seed(seed, 3000)),
+            kernel_initializer=keras.initializers.GlorotUniform(seed=offset_seed(seed, 3000)),
             name="output_projection",
         )(x)
     if revin and target_indices is not None:

@@ -114,7 +114,8 @@ class WindowedTrainer(keras.Model):
         self.series = keras.Variable(series, trainable=False, name="series")
         self.targets = keras.Variable(targets, trainable=False, name="targets")
         self.target_mask = (
-            None if target_mask is None
+            None
+            if target_mask is None
             else keras.Variable(target_mask, trainable=False, name="target_mask")
         )
 

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -14,7 +13,10 @@ pytestmark = pytest.mark.slow
 def run_script(name, *args):
     result = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / name), "--smoke", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     return result.stdout
@@ -29,7 +31,8 @@ def test_speed_smoke(tmp_path):
         assert row["sktsmixer"]["windows_per_s"] > 0 and row["flops_per_window"] > 0
         if "pytorch" in row:
             assert row["ratio"] == pytest.approx(
-                row["sktsmixer"]["windows_per_s"] / row["pytorch"]["windows_per_s"])
+                row["sktsmixer"]["windows_per_s"] / row["pytorch"]["windows_per_s"]
+            )
     assert "train batch 16" in out and report["machine"]["cores"] >= 1
 
 
@@ -43,7 +46,9 @@ def test_memory_smoke(tmp_path):
 
 
 def test_accuracy_smoke(tmp_path, etth1_path):
-    out = run_script("accuracy_etth1.py", "--data", str(etth1_path), "--json", str(tmp_path / "acc.json"))
+    out = run_script(
+        "accuracy_etth1.py", "--data", str(etth1_path), "--json", str(tmp_path / "acc.json")
+    )
     report = json.loads((tmp_path / "acc.json").read_text())
     (row,) = report["results"]
     # One epoch of a tiny model: finite, and far better than forecasting zeros
@@ -51,3 +56,14 @@ def test_accuracy_smoke(tmp_path, etth1_path):
     assert 0 < row["test_mse"] < 0.8 and 0 < row["test_mae"] < 0.8
     assert row["chosen"] == report["config"]["grid"][0]
     assert "test MSE" in out
+
+
+def test_profile_smoke():
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the profile reads TensorFlow traces")
+    out = run_script("profile_training.py")
+    shares = [
+        float(line.split("%")[0]) for line in out.splitlines() if line.strip().endswith("MatMul")
+    ]
+    assert shares and 0 < max(shares) <= 100

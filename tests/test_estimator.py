@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from conftest import REPO, seasonal_series
 from sktsmixer import TSMixerRegressor
 from sktsmixer.windowing import split_train_validation
 
@@ -21,8 +20,15 @@ N_TRAIN = 1000
 
 def small(**params):
     defaults = dict(
-        input_size=48, horizon=HORIZON, n_blocks=1, ff_dim=16, dropout=0.0,
-        epochs=20, patience=5, learning_rate=3e-3, random_state=0,
+        input_size=48,
+        horizon=HORIZON,
+        n_blocks=1,
+        ff_dim=16,
+        dropout=0.0,
+        epochs=20,
+        patience=5,
+        learning_rate=3e-3,
+        random_state=0,
     )
     return TSMixerRegressor(**{**defaults, **params})
 
@@ -137,7 +143,9 @@ def test_dataframe_that_continues_fit_uses_fit_context(multivariate, seasonal_fr
     test = seasonal_frame.iloc[N_TRAIN : N_TRAIN + 60]
     auto = multivariate.predict(test)
     continued = clone(multivariate).set_params(context="continue")
-    continued.__dict__.update({k: v for k, v in multivariate.__dict__.items() if k.endswith("_") or k.startswith("_")})
+    continued.__dict__.update(
+        {k: v for k, v in multivariate.__dict__.items() if k.endswith("_") or k.startswith("_")}
+    )
     np.testing.assert_array_equal(auto, continued.predict(test.to_numpy()))
     # The same rows without context: the first windows are padded and differ...
     padded = multivariate.predict(test.to_numpy())
@@ -183,7 +191,9 @@ def test_missing_targets_are_masked_not_trained_on(seasonal):
 def test_same_random_state_gives_identical_fits(seasonal):
     first = small(epochs=2, dropout=0.2).fit(seasonal[:400]).predict(seasonal[400:500])
     second = small(epochs=2, dropout=0.2).fit(seasonal[:400]).predict(seasonal[400:500])
-    other = small(epochs=2, dropout=0.2, random_state=1).fit(seasonal[:400]).predict(seasonal[400:500])
+    other = (
+        small(epochs=2, dropout=0.2, random_state=1).fit(seasonal[:400]).predict(seasonal[400:500])
+    )
     np.testing.assert_array_equal(first, second)
     assert np.abs(first - other).max() > 0
 
@@ -228,7 +238,9 @@ def test_pickle_loads_in_a_fresh_process(multivariate, seasonal_frame, tmp_path)
     )
     subprocess.run(
         [sys.executable, "-c", code, tmp_path / "est.pkl", tmp_path / "X.pkl", tmp_path / "p.npy"],
-        check=True, cwd=tmp_path, timeout=300,
+        check=True,
+        cwd=tmp_path,
+        timeout=300,
     )
     np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), multivariate.predict(test))
 
@@ -249,7 +261,9 @@ def test_unfitted_estimator_pickles_and_deepcopies():
 
 def test_deepcopy_of_fitted_predicts_identically(multivariate, seasonal_frame):
     test = seasonal_frame.iloc[N_TRAIN : N_TRAIN + 30]
-    np.testing.assert_array_equal(copy.deepcopy(multivariate).predict(test), multivariate.predict(test))
+    np.testing.assert_array_equal(
+        copy.deepcopy(multivariate).predict(test), multivariate.predict(test)
+    )
 
 
 # -------------------------------------------------------------- bad input
@@ -328,8 +342,16 @@ def test_etth1_short_fit_beats_last_value(etth1_path):
     data = pd.read_csv(etth1_path, index_col="date", parse_dates=True).iloc[:4000]
     train, test = data.iloc[:3000], data.iloc[3000:]
     est = TSMixerRegressor(
-        input_size=96, horizon=24, n_blocks=2, ff_dim=32, dropout=0.1, epochs=8,
-        patience=3, learning_rate=1e-3, batch_size=64, random_state=0,
+        input_size=96,
+        horizon=24,
+        n_blocks=2,
+        ff_dim=32,
+        dropout=0.1,
+        epochs=8,
+        patience=3,
+        learning_rate=1e-3,
+        batch_size=64,
+        random_state=0,
     ).fit(train)
     predicted = est.predict(test)[: len(test) - 24]
     truth = future_matrix(test.to_numpy(), 24)

@@ -5,14 +5,16 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 
 def run_example(name):
     result = subprocess.run(
         [sys.executable, str(REPO / "examples" / name)],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
@@ -21,7 +23,9 @@ def run_example(name):
 @pytest.mark.slow
 def test_quickstart_beats_seasonal_naive():
     out = run_example("quickstart.py")
-    mae, naive = map(float, re.search(r"MAE over 24 h: ([\d.]+)\s+seasonal naive MAE: ([\d.]+)", out).groups())
+    mae, naive = map(
+        float, re.search(r"MAE over 24 h: ([\d.]+)\s+seasonal naive MAE: ([\d.]+)", out).groups()
+    )
     assert mae < naive
     assert "next 24 hours" in out
 

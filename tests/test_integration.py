@@ -21,8 +21,16 @@ pytestmark = pytest.mark.slow
 
 
 def tiny(**params):
-    defaults = dict(input_size=24, horizon=6, n_blocks=1, ff_dim=8, epochs=3,
-                    early_stopping=False, learning_rate=3e-3, random_state=0)
+    defaults = dict(
+        input_size=24,
+        horizon=6,
+        n_blocks=1,
+        ff_dim=8,
+        epochs=3,
+        early_stopping=False,
+        learning_rate=3e-3,
+        random_state=0,
+    )
     return TSMixerRegressor(**{**defaults, **params})
 
 
@@ -53,13 +61,19 @@ def test_grid_search_multivariate_with_default_scoring(data):
 def test_grid_search_regression_string_scorer_parallel(data):
     X, y = data
     search = GridSearchCV(
-        tiny(), {"dropout": [0.0, 0.1]}, cv=TimeSeriesSplit(n_splits=2),
-        scoring="neg_mean_absolute_error", n_jobs=2,
+        tiny(),
+        {"dropout": [0.0, 0.1]},
+        cv=TimeSeriesSplit(n_splits=2),
+        scoring="neg_mean_absolute_error",
+        n_jobs=2,
     )
     search.fit(X, y)
     serial = GridSearchCV(
-        tiny(), {"dropout": [0.0, 0.1]}, cv=TimeSeriesSplit(n_splits=2),
-        scoring="neg_mean_absolute_error", n_jobs=1,
+        tiny(),
+        {"dropout": [0.0, 0.1]},
+        cv=TimeSeriesSplit(n_splits=2),
+        scoring="neg_mean_absolute_error",
+        n_jobs=1,
     ).fit(X, y)
     scores = search.cv_results_["mean_test_score"]
     assert np.isfinite(scores).all() and (scores < 0).all()
@@ -70,12 +84,18 @@ def test_grid_search_regression_string_scorer_parallel(data):
 def test_randomized_search_and_cross_val_score(data):
     X, y = data
     search = RandomizedSearchCV(
-        tiny(), {"learning_rate": [1e-3, 3e-3, 1e-2]}, n_iter=2,
-        cv=TimeSeriesSplit(n_splits=2), random_state=0, scoring="r2",
+        tiny(),
+        {"learning_rate": [1e-3, 3e-3, 1e-2]},
+        n_iter=2,
+        cv=TimeSeriesSplit(n_splits=2),
+        random_state=0,
+        scoring="r2",
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 2
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    scores = cross_val_score(tiny(), X, y, cv=TimeSeriesSplit(n_splits=2), scoring="neg_mean_squared_error")
+    scores = cross_val_score(
+        tiny(), X, y, cv=TimeSeriesSplit(n_splits=2), scoring="neg_mean_squared_error"
+    )
     assert scores.shape == (2,) and np.all(scores < 0)
 
 
@@ -84,13 +104,19 @@ def test_pipeline_with_imputer_and_pandas_output(data):
     X = X.copy()
     X.loc[X.index[::17], "temp"] = np.nan
     with config_context(transform_output="pandas"):
-        pipeline = Pipeline([
-            ("impute", ColumnTransformer(
-                [("temp", SimpleImputer(), ["temp"])], remainder="passthrough",
-                verbose_feature_names_out=False,
-            )),
-            ("tsmixer", tiny()),
-        ]).fit(X, y)
+        pipeline = Pipeline(
+            [
+                (
+                    "impute",
+                    ColumnTransformer(
+                        [("temp", SimpleImputer(), ["temp"])],
+                        remainder="passthrough",
+                        verbose_feature_names_out=False,
+                    ),
+                ),
+                ("tsmixer", tiny()),
+            ]
+        ).fit(X, y)
         predicted = pipeline.predict(X)
     assert predicted.shape == (len(X),) and np.isfinite(predicted).all()
     assert list(pipeline[-1].feature_names_in_) == ["temp", "load", "price"]

@@ -162,7 +162,9 @@ def test_feature_mixing_matches_numpy(norm):
 def test_mixing_layer_is_temporal_then_feature_mixing():
     layer = _built(MixingLayer(5, 12, ff_dim=8))
     w = _weights(layer)
-    expected = _np_feature(_np_temporal(X, w, "batch", "temporal_mixing/"), w, "batch", "feature_mixing/")
+    expected = _np_feature(
+        _np_temporal(X, w, "batch", "temporal_mixing/"), w, "batch", "feature_mixing/"
+    )
     np.testing.assert_allclose(_call(layer, X), expected, atol=1e-5)
 
 
@@ -210,7 +212,9 @@ def test_revin_matches_numpy_and_inverts(affine, subtract_last):
     np.testing.assert_allclose(normalized, expected, atol=1e-5)
     restored = _call(layer, [normalized, center, scale], mode="denorm")
     np.testing.assert_allclose(restored, X, atol=1e-4)
-    subset = _call(layer, [normalized[..., [3, 0]], center, scale], mode="denorm", target_indices=[3, 0])
+    subset = _call(
+        layer, [normalized[..., [3, 0]], center, scale], mode="denorm", target_indices=[3, 0]
+    )
     np.testing.assert_allclose(subset, X[..., [3, 0]], atol=1e-4)
 
 

@@ -18,8 +18,14 @@ EXPECTED_FAILED_CHECKS = {
 
 def tiny_regressor():
     return TSMixerRegressor(
-        input_size=3, n_blocks=1, ff_dim=8, epochs=3, batch_size=16,
-        early_stopping=False, learning_rate=1e-2, random_state=0,
+        input_size=3,
+        n_blocks=1,
+        ff_dim=8,
+        epochs=3,
+        batch_size=16,
+        early_stopping=False,
+        learning_rate=1e-2,
+        random_state=0,
     )
 
 
