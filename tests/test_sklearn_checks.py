@@ -1,5 +1,6 @@
 """scikit-learn's estimator checks over a tiny TSMixerRegressor."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sktsmixer import TSMixerRegressor
@@ -29,6 +30,7 @@ def tiny_regressor():
     )
 
 
+@pytest.mark.slow
 @parametrize_with_checks(
     [tiny_regressor()], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
 )
