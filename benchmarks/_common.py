@@ -1,5 +1,6 @@
 """Helpers shared by the benchmark scripts: machine description, output."""
 
+import argparse
 import datetime
 import json
 import os
@@ -9,6 +10,20 @@ import platform
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+
+
+def make_parser(doc):
+    """An argument parser that shows the script's docstring as its help."""
+    return argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+
+def add_window_args(parser, channels=7):
+    """The window shape shared by the speed and profile scripts."""
+    parser.add_argument("--input-size", type=int, default=512)
+    parser.add_argument("--horizon", type=int, default=96)
+    parser.add_argument("--channels", type=int, default=channels)
 
 
 def cpu_model():

@@ -31,9 +31,7 @@ GIB = 2**30
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = _common.make_parser(__doc__)
     parser.add_argument("--rows", type=int, default=26_304)
     parser.add_argument("--columns", type=int, default=321)
     parser.add_argument("--input-sizes", type=int, nargs="+", default=[96, 512])

@@ -10,23 +10,18 @@ ops, so shares, not seconds, are what to read.
     python benchmarks/profile_training.py --smoke    # tiny, for the test suite
 """
 
-import argparse
 import collections
 import pathlib
 import sys
 import tempfile
 
-import _common  # noqa: F401  (quiet TensorFlow logs)
+import _common
 import numpy as np
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--input-size", type=int, default=512)
-    parser.add_argument("--horizon", type=int, default=96)
-    parser.add_argument("--channels", type=int, default=7)
+    parser = _common.make_parser(__doc__)
+    _common.add_window_args(parser)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=48)
     parser.add_argument("--top", type=int, default=15)

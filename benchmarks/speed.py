@@ -12,7 +12,6 @@ process, alternating with ours, after a warm-up. Each figure is the median of
     python benchmarks/speed.py --smoke    # seconds: tiny sizes, checks it works
 """
 
-import argparse
 import statistics
 import sys
 import time
@@ -22,12 +21,8 @@ import numpy as np
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--input-size", type=int, default=512)
-    parser.add_argument("--horizon", type=int, default=96)
-    parser.add_argument("--channels", type=int, default=7)
+    parser = _common.make_parser(__doc__)
+    _common.add_window_args(parser)
     parser.add_argument("--n-blocks", type=int, default=2)
     parser.add_argument("--ff-dim", type=int, default=64)
     parser.add_argument("--train-batch-sizes", type=int, nargs="+", default=[32, 256])

@@ -46,9 +46,7 @@ def test_memory_smoke(tmp_path):
 
 
 def test_accuracy_smoke(tmp_path, etth1_path):
-    out = run_script(
-        "accuracy_etth1.py", "--data", str(etth1_path), "--json", str(tmp_path / "acc.json")
-    )
+    out = run_script("accuracy.py", "--data", str(etth1_path), "--json", str(tmp_path / "acc.json"))
     report = json.loads((tmp_path / "acc.json").read_text())
     (row,) = report["results"]
     # One epoch of a tiny model: finite, and far better than forecasting zeros

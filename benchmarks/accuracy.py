@@ -14,12 +14,11 @@ forecast origins whose targets are validation rows (its training targets are
 then train rows only). The configuration with the lowest validation MSE is
 scored once on the test rows.
 
-    python benchmarks/accuracy_etth1.py                 # full protocol (hours on 2 cores)
-    python benchmarks/accuracy_etth1.py --horizons 96   # one horizon
-    python benchmarks/accuracy_etth1.py --smoke         # seconds: tiny, checks it works
+    python benchmarks/accuracy.py                 # full protocol (about 30 minutes on 2 cores)
+    python benchmarks/accuracy.py --horizons 96   # one horizon
+    python benchmarks/accuracy.py --smoke         # seconds: tiny, checks it works
 """
 
-import argparse
 import json
 import os
 import pathlib
@@ -43,9 +42,7 @@ DEFAULT_GRID = [
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = _common.make_parser(__doc__)
     parser.add_argument(
         "--data",
         default=os.environ.get("SKTSMIXER_ETTH1", str(DEFAULT_DATA)),
@@ -65,7 +62,7 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes for the test suite")
     parser.add_argument(
-        "--json", default=None, help="output path (default benchmarks/results/accuracy_etth1.json)"
+        "--json", default=None, help="output path (default benchmarks/results/accuracy.json)"
     )
     args = parser.parse_args(argv)
     if args.smoke:
@@ -199,7 +196,7 @@ def main(argv=None):
     )
     config = {k: v for k, v in vars(args).items()}
     _common.write_json(
-        "accuracy_etth1",
+        "accuracy",
         {"machine": _common.machine(), "config": config, "results": results},
         args.json,
     )
