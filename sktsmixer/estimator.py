@@ -456,7 +456,10 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
             ``(n, horizon * n_targets)``, column ``step * n_targets + k``
             holding target ``k`` at ``step + 1`` steps ahead.
         """
-        forecasts = self._forecast_rows(X)
+        return self._prediction_layout(self._forecast_rows(X))
+
+    def _prediction_layout(self, forecasts):
+        """``(n, steps, n_outputs)`` forecasts in the shape ``predict`` documents."""
         if self.target_indices_ is None:
             return forecasts[:, 0, 0] if self._y_ndim == 1 else forecasts[:, 0, :]
         return forecasts.reshape(len(forecasts), -1)
@@ -528,14 +531,14 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         return r2_score(y_true[keep], y_pred[keep])
 
     def _score_future_of_x(self, X):
-        y_pred = self.predict(X)
-        values = validate_data(self, X, reset=False, dtype=np.float64)
+        values = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         n_scored = len(values) - self.horizon
         if n_scored < 1:
             raise ValueError(
                 f"score(X) compares forecasts with the future inside X, so X needs more "
                 f"than horizon={self.horizon} rows; got {len(values)}."
             )
+        y_pred = self._prediction_layout(self._forecast_checked(X, values))
         future = np.lib.stride_tricks.sliding_window_view(
             values[1:, self.target_indices_], self.horizon, axis=0
         )  # (n_scored, n_targets, horizon)
@@ -546,6 +549,10 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         """Scaled-back model outputs ``(n, steps, n_outputs)`` for rows of X."""
         check_is_fitted(self)
         X_checked = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return self._forecast_checked(X, X_checked, last_only)
+
+    def _forecast_checked(self, X, X_checked, last_only=False):
+        """``_forecast_rows`` for ``X`` already validated as ``X_checked``."""
         series = self.x_scaler_.transform(X_checked).astype("float32")
         lead = self._leading_context(X, series)
         padded = np.concatenate([lead, series])
