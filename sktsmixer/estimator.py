@@ -1,75 +1,122 @@
 """``TSMixerRegressor``: the scikit-learn estimator around the Keras model."""
 
 import numbers
-import warnings
 
-import keras
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-
-from sktsmixer.model import build_tsmixer
-from sktsmixer.windowing import (
-    WindowedTrainer,
-    WindowEndBatches,
-    iter_windows,
-    split_train_validation,
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_array,
+    check_is_fitted,
 )
+
+from sktsmixer import _training
+from sktsmixer.data import column_positions, parse_panel
+from sktsmixer.forecasting import ForecastInputs, future_rows
+from sktsmixer.losses import LOSSES
+from sktsmixer.model import build_tsmixer
+from sktsmixer.model_ext import build_tsmixer_ext
+from sktsmixer.time_features import resolve_time_features
 
 __all__ = ["TSMixerRegressor"]
 
-# Cap on the values of one predict batch of windows: every activation of the
-# forward pass is about that size, so wide series (hundreds of columns) get
-# fewer windows per batch instead of hundreds of MiB per activation.
-_PREDICT_BUDGET_VALUES = 4 * 2**20
-_STEPS_PER_EXECUTION = 16
+# Parameters that change the network or the windows: warm_start refuses them changed.
+_ARCHITECTURE = (
+    "input_size",
+    "horizon",
+    "target_columns",
+    "future_columns",
+    "static_columns",
+    "series_column",
+    "time_features",
+    "n_blocks",
+    "ff_dim",
+    "norm",
+    "revin",
+    "embed_dim",
+    "loss",
+    "quantiles",
+)
 
 
 class TSMixerRegressor(RegressorMixin, BaseEstimator):
     """TSMixer forecaster (Chen et al., 2023) with the scikit-learn API.
 
-    Rows of ``X`` are evenly spaced time steps, in order. The estimator cuts
-    the rows into windows of ``input_size`` steps (lazily, batch by batch),
-    standardises the data, trains a Keras TSMixer model, and maps its
+    Rows of ``X`` are evenly spaced time steps of one series, or, in a long
+    DataFrame, of many series (``series_column`` or a ``(series, time)``
+    MultiIndex) trained as one global model. The estimator lays every series
+    on its time grid, standardises it by its own statistics, cuts windows of
+    ``input_size`` steps (lazily, batch by batch, never across series or
+    silently across gaps), trains a Keras TSMixer model, and maps its
     forecasts back to the units of the data. Training runs on a GPU when the
     Keras backend sees one.
 
     **Data contract.**
 
-    * ``fit(X)`` (``y=None``): multivariate forecasting. The targets are the
-      next ``horizon`` values of ``target_columns`` of ``X``; row ``t`` is
-      forecast from rows ``t - input_size + 1 ... t``. ``predict(X)`` returns
-      one row per row of ``X``: shape ``(n, horizon)`` for one target, else
-      ``(n, horizon * n_targets)`` where column ``step * n_targets + k`` is
-      target ``k`` at ``step + 1`` steps ahead.
-    * ``fit(X, y)``: regression on windows. ``y[t]`` (shape ``(n,)`` or
-      ``(n, n_outputs)``) is predicted from the window of ``X`` ending at row
-      ``t``; shift ``y`` into the future yourself to forecast. Rows where
-      ``y`` is NaN are not trained on but still serve as context. ``predict``
-      returns ``(n,)`` or ``(n, n_outputs)`` in ``y``'s units.
-    * Windows of the first rows of ``X`` reach before its first row. They are
-      completed with the last rows seen in ``fit`` when ``X`` continues the
-      training data (see ``context``), otherwise by repeating the first row
-      of ``X`` (edge padding).
-    * ``score(X, y=None)`` is R² over the rows and outputs ``predict``
-      returns; with ``y=None`` the truth is the future values inside ``X``,
-      so the last ``horizon`` rows are not scored.
+    * ``fit(X)`` (``y=None``): forecasting. The targets are the next
+      ``horizon`` values of ``target_columns``; the forecast made at row
+      ``t`` reads every time-varying column on rows ``t - input_size + 1 ...
+      t``, the ``future_columns`` and ``time_features`` on rows ``t + 1 ...
+      t + horizon``, and the ``static_columns`` of the series. ``predict(X)``
+      returns one row per row of ``X``, in ``X``'s order: shape ``(n,
+      horizon)`` for one target, else ``(n, horizon * n_targets)`` where
+      column ``step * n_targets + k`` is target ``k`` at ``step + 1`` steps
+      ahead. Rows whose horizon runs past the end of their series read the
+      known-ahead values from ``future=``; without it their forecasts are
+      NaN (never made-up inputs). Time features need no ``future``.
+    * ``fit(X, y)``: regression on windows of one series. ``y[t]`` (shape
+      ``(n,)`` or ``(n, n_outputs)``) is predicted from the window of ``X``
+      ending at row ``t``; shift ``y`` (or a known-ahead column of ``X``)
+      yourself. Every column of ``X`` is then a past input: the covariate
+      parameters (``future_columns``, ``static_columns``, ``series_column``,
+      ``time_features``) and ``loss="quantile"`` need ``y=None``.
+    * Time index: a ``DatetimeIndex`` or integer index must be sorted and
+      without duplicates (else ``ValueError``). A time step missing from a
+      series is a gap: its targets are not trained on, its inputs are filled
+      with the last observed value, and windows with fewer than half of their
+      rows observed are not trained on. NaN values are treated the same way;
+      infinite values raise.
+    * Windows of the first rows of a series reach before its first row. They
+      are completed with the last rows seen in ``fit`` when the series
+      continues the training data (see ``context``), otherwise by repeating
+      its first row.
+    * ``score(X, y=None)`` is R² of the point forecast over the rows whose
+      future lies inside ``X`` (mode 1) or whose ``y`` is known (mode 2).
 
     Parameters
     ----------
     input_size : int, default=48
         Number of time steps in an input window (the paper uses 512).
     horizon : int, default=12
-        Number of steps forecast when ``y`` is None. Unused when ``y`` is
-        given (``y[t]`` is then the single target of row ``t``).
+        Number of steps forecast when ``y`` is None.
     target_columns : str, int, list or None, default=None
         Columns of ``X`` to forecast when ``y`` is None: names for a
-        DataFrame, integer positions otherwise; None means all columns.
+        DataFrame, integer positions otherwise; None means every column that
+        is neither a future, static nor series column.
+    future_columns : list or None, default=None
+        Columns of ``X`` known in advance (calendar, weather or load
+        forecasts, planned prices). Their values on the forecast horizon are
+        read from the rows after the forecast origin, or from ``future=``.
+    static_columns : list or None, default=None
+        Columns constant within a series (store size, region code); they
+        condition the mixing of every block.
+    series_column : str or None, default=None
+        Column (or index level) of a long DataFrame naming the series. A
+        DataFrame with a two-level ``(series, time)`` MultiIndex is a panel
+        without it. A series not seen in ``fit`` is scaled with the
+        statistics of its rows in ``X`` and its statics are read from ``X``.
+    time_features : None, "auto" or list of str, default=None
+        Calendar features from the ``DatetimeIndex`` as sine/cosine pairs,
+        known ahead: names from ``"minute", "hour", "dayofweek",
+        "dayofmonth", "dayofyear", "month"``; "auto" picks them from the
+        data's frequency (hourly data: hour, day of week, day of year).
+        None (default) keeps the paper's model on plain multivariate data,
+        whose temporal mixing learns the cycles from the window itself.
     n_blocks : int, default=2
         Number of mixing blocks.
     ff_dim : int, default=64
@@ -80,11 +127,17 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         Normalisation inside the mixing blocks.
     revin : bool or "auto", default="auto"
         Reversible instance normalisation. "auto" uses it when ``y`` is None
-        (forecasting the input channels, as in the paper) and not when ``y``
-        is given, where the level of the inputs may carry the answer.
+        and not when ``y`` is given, where the level of the inputs may carry
+        the answer.
     embed_dim : int or None, default=None
-        None mixes the raw channels; an int first lifts them to ``embed_dim``
-        channels with a convolutional ``TokenEmbedding``.
+        Plain model: None mixes the raw channels; an int first lifts them to
+        ``embed_dim`` channels with a convolutional ``TokenEmbedding``. With
+        covariates: the width of the mixed features (default ``ff_dim``).
+    loss : {"squared_error", "absolute_error", "quantile"}, default="squared_error"
+        Training loss. "quantile" learns all ``quantiles`` with the pinball
+        loss in one model; its point forecast is the median.
+    quantiles : tuple of float, default=(0.1, 0.5, 0.9)
+        Levels learned with ``loss="quantile"`` (0.5 is always added).
     learning_rate : float, default=1e-3
         Adam learning rate.
     batch_size : int, default=32
@@ -92,25 +145,21 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
     epochs : int, default=100
         Maximum number of epochs.
     steps_per_epoch : int or None, default=None
-        Batches per epoch; None is one pass over the training windows. An int
-        makes each epoch that many batches of a fresh random order, so very
-        long series are validated (and early-stopped) more often.
+        Batches per epoch; None is one pass over the training windows.
     early_stopping : bool, default=True
-        Hold out the last ``validation_fraction`` of the windows (their
-        targets never overlap the training targets), stop when the
+        Hold out the last ``validation_fraction`` of every series' windows
+        (their targets never overlap the training targets), stop when the
         validation loss has not improved for ``patience`` epochs, and restore
-        the best weights.
+        the best weights. The hold-out also calibrates ``predict_interval``.
     patience : int, default=10
         Epochs without improvement before early stopping.
     validation_fraction : float, default=0.1
         Fraction of the windows held out when ``early_stopping`` is True.
     context : {"auto", "continue", "pad"}, default="auto"
-        How ``predict``, ``score`` and ``forecast`` complete the windows of
-        the first rows of ``X``. "continue": ``X`` continues the data seen in
-        ``fit``, prepend its last ``input_size - 1`` rows. "pad": repeat the
-        first row of ``X``. "auto": "continue" when ``X`` is a DataFrame
-        whose index continues the index seen in ``fit`` (what
-        ``TimeSeriesSplit`` produces on a DataFrame), else "pad".
+        How the windows of the first rows of a series are completed.
+        "continue": prepend the last rows of that series seen in ``fit``.
+        "pad": repeat its first row. "auto": "continue" when the series'
+        time index continues the one seen in ``fit``, else "pad".
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, dropout and shuffling; an int gives
         identical fits on a CPU. Global Keras and NumPy seeds are untouched.
@@ -118,34 +167,42 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
     warm_start : bool, default=False
         Reuse the fitted model and scalers and train further (with a fresh
-        optimizer) instead of starting anew.
+        optimizer). Changing a parameter that shapes the network or the
+        windows in between raises ``ValueError``.
 
     Attributes
     ----------
     model_ : keras.Model
-        The trained TSMixer model, mapping scaled windows
-        ``(batch, input_size, n_features_in_)`` to scaled forecasts.
+        The trained Keras model (``build_tsmixer`` without covariates,
+        ``build_tsmixer_ext`` with them or with quantiles).
     n_features_in_ : int
         Number of columns of ``X`` seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names of ``X``, when it is a DataFrame with string names.
     target_indices_ : ndarray of int or None
-        Positions of the forecast columns of ``X`` (None when ``y`` was given).
+        Positions of the forecast columns among the value columns of ``X``
+        (None when ``y`` was given).
+    target_names_ : list
+        Names (or positions) of the forecast columns.
     n_outputs_ : int
-        Number of targets (``target_columns`` or columns of ``y``).
-    x_scaler_ : StandardScaler
-        Scaler of ``X``, fitted on the training rows.
-    y_scaler_ : StandardScaler or None
-        Scaler of ``y`` (None when ``y`` was not given).
+        Number of targets.
+    quantiles_ : ndarray or None
+        Quantile levels learned (``loss="quantile"``).
+    series_labels_ : list
+        The series seen in ``fit`` (``[None]`` for one series).
     history_ : dict of list of float
-        Per-epoch training ``"loss"`` (and ``"val_loss"`` with early stopping)
-        on the scaled data.
+        Per-epoch training ``"loss"`` (and ``"val_loss"``) on scaled data.
     n_iter_ : int
         Number of epochs run.
+    calibration_ : SplitConformal or None
+        Hold-out forecasts used by ``predict_interval`` (None without
+        early stopping).
 
     See Also
     --------
-    sktsmixer.build_tsmixer : The Keras model the estimator trains.
+    sktsmixer.build_tsmixer : The plain Keras model.
+    sktsmixer.build_tsmixer_ext : The model with known-ahead and static inputs.
+    sktsmixer.model_selection.PanelTimeSeriesSplit : Time-ordered folds of a panel.
 
     Examples
     --------
@@ -158,18 +215,26 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
     (400, 12)
     >>> est.forecast(X).shape
     (6, 2)
+    >>> est.predict_interval(X, coverage=0.8).shape
+    (400, 12, 2)
     """
 
     _parameter_constraints = {
         "input_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
         "target_columns": [None, str, numbers.Integral, "array-like"],
+        "future_columns": [None, str, "array-like"],
+        "static_columns": [None, str, "array-like"],
+        "series_column": [None, str, numbers.Integral],
+        "time_features": [None, StrOptions({"auto"}), "array-like"],
         "n_blocks": [Interval(numbers.Integral, 1, None, closed="left")],
         "ff_dim": [Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "norm": [StrOptions({"batch", "layer"})],
         "revin": ["boolean", StrOptions({"auto"})],
         "embed_dim": [None, Interval(numbers.Integral, 1, None, closed="left")],
+        "loss": [StrOptions(set(LOSSES))],
+        "quantiles": ["array-like"],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -188,12 +253,18 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         input_size=48,
         horizon=12,
         target_columns=None,
+        future_columns=None,
+        static_columns=None,
+        series_column=None,
+        time_features=None,
         n_blocks=2,
         ff_dim=64,
         dropout=0.1,
         norm="batch",
         revin="auto",
         embed_dim=None,
+        loss="squared_error",
+        quantiles=(0.1, 0.5, 0.9),
         learning_rate=1e-3,
         batch_size=32,
         epochs=100,
@@ -209,12 +280,18 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         self.input_size = input_size
         self.horizon = horizon
         self.target_columns = target_columns
+        self.future_columns = future_columns
+        self.static_columns = static_columns
+        self.series_column = series_column
+        self.time_features = time_features
         self.n_blocks = n_blocks
         self.ff_dim = ff_dim
         self.dropout = dropout
         self.norm = norm
         self.revin = revin
         self.embed_dim = embed_dim
+        self.loss = loss
+        self.quantiles = quantiles
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.epochs = epochs
@@ -230,16 +307,22 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit
 
     def fit(self, X, y=None):
-        """Train the model on the time series ``X`` (and targets ``y``).
+        """Train the model on the time series in ``X`` (and targets ``y``).
+
+        A fit that fails leaves the estimator as it was before (fitted or
+        not). Interrupting a fit (KeyboardInterrupt, e.g. Ctrl-C) stops
+        training, keeps the best weights seen so far, warns, and returns the
+        usable fitted estimator.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_timesteps, n_features)
-            Evenly spaced time steps, oldest first. Must be finite.
-        y : array-like of shape (n_timesteps,) or (n_timesteps, n_outputs), default=None
-            None: forecast ``target_columns`` of ``X`` ``horizon`` steps ahead.
-            Given: ``y[t]`` is predicted from the window ending at row ``t``;
-            NaN marks rows not to train on.
+        X : array-like or DataFrame of shape (n_rows, n_columns)
+            One series (rows = time steps, oldest first) or a long panel;
+            see the class docstring.
+        y : array-like of shape (n_rows,) or (n_rows, n_outputs), default=None
+            None: forecast ``target_columns`` of ``X`` ``horizon`` steps
+            ahead. Given: ``y[t]`` is predicted from the window ending at row
+            ``t``; NaN marks rows not to train on.
 
         Returns
         -------
@@ -247,184 +330,158 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
+        before = dict(self.__dict__)
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            # Never leave a half-fitted estimator: back to the previous state.
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit(self, X, y):
         warm = self.warm_start and hasattr(self, "model_")
-        X_checked, y_checked = self._validate_fit_data(X, y, reset=not warm)
+        if warm:
+            self._check_warm_start(y)
+        self._check_mode(y)
+        self._check_input_names(X, reset=not warm)
+        panel, names, dynamic_names = parse_panel(X, self.series_column, self.static_columns)
+        y_checked = None if y is None else self._check_y(y, len(panel.rows))
         if not warm:
-            self._fit_targets(y_checked)
-        elif (y is None) != (self.target_indices_ is not None):
+            self._set_roles(names, dynamic_names, panel, y_checked)
+            self._architecture = {name: getattr(self, name) for name in _ARCHITECTURE}
+            self.series_labels_ = list(panel.labels)
+        prepared = _training.prepare(self, panel, y_checked, warm)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        if not warm:
+            self.model_ = self._build_model(seed, prepared.layout)
+        self.history_, self.n_iter_ = _training.train(self, prepared, seed)
+        self.calibration_ = _training.calibrate(self, prepared)
+        self._context = prepared.context
+        return self
+
+    def _check_warm_start(self, y):
+        if (y is None) != (self.target_indices_ is not None):
             raise ValueError(
                 "warm_start=True continues the previous fit, which was made "
                 + ("with y=None; call fit(X) without y." if y is not None else "with y; pass y.")
                 + " Set warm_start=False to start anew."
             )
-        y_rows = None if y_checked is None else y_checked.reshape(len(y_checked), -1)
-        target_offsets = self._target_offsets()
-        target_mask = None
-        if y_rows is not None and np.isnan(y_rows).any():
-            target_mask = (~np.isnan(y_rows)).astype("float32")
-        ends = self._trainable_ends(len(X_checked), target_mask, target_offsets)
-        train_ends, validation_ends = self._split(ends, target_offsets)
-        if not warm:
-            # Scalers see only rows that training windows read, never rows that
-            # only the early-stopping hold-out reads.
-            rows = slice(0, train_ends[-1] + target_offsets[-1] + 1)
-            self.x_scaler_ = StandardScaler().fit(X_checked[rows])
-            self.y_scaler_ = None if y_rows is None else StandardScaler().fit(y_rows[rows])
-        series = self.x_scaler_.transform(X_checked).astype("float32")
-        if y_rows is None:
-            targets = series[:, self.target_indices_]
-        else:
-            targets = np.nan_to_num(self.y_scaler_.transform(y_rows)).astype("float32")
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        if not warm:
-            self.model_ = self._build_model(seed)
-        trainer = WindowedTrainer(self.model_, series, targets, target_offsets, target_mask)
-        self._train(trainer, train_ends, validation_ends, seed)
-        self._context_rows = series[len(series) - (self.input_size - 1) :]
-        self._next_index = _next_index_label(X)
-        return self
+        for name, value in self._architecture.items():
+            if not _same(getattr(self, name), value):
+                raise ValueError(
+                    f"warm_start=True continues the previous fit, but {name} changed from "
+                    f"{value!r} to {getattr(self, name)!r}, which changes the network or the "
+                    f"windows. Set {name}={value!r} back, or set warm_start=False to start anew."
+                )
 
-    def _train(self, trainer, train_ends, validation_ends, seed):
-        batches = WindowEndBatches(
-            train_ends, self.batch_size, shuffle_seed=seed, max_batches=self.steps_per_epoch
-        )
-        # Several steps per compiled call: on a CPU the per-call dispatch costs
-        # as much as a small batch's compute.
-        trainer.compile(
-            optimizer=keras.optimizers.Adam(self.learning_rate),
-            steps_per_execution=min(len(batches), _STEPS_PER_EXECUTION),
-        )
-        callbacks, validation_data = [], None
-        if validation_ends is not None:
-            validation_data = WindowEndBatches(validation_ends, self._predict_batch_size())
-            callbacks.append(
-                keras.callbacks.EarlyStopping(patience=self.patience, restore_best_weights=True)
-            )
-        history = trainer.fit(
-            batches,
-            epochs=self.epochs,
-            validation_data=validation_data,
-            callbacks=callbacks,
-            # The batches shuffle themselves with their own generator; Keras'
-            # own shuffling of a PyDataset would draw from Python's global RNG.
-            shuffle=False,
-            verbose=self.verbose,
-        )
-        self.history_ = {key: [float(v) for v in values] for key, values in history.history.items()}
-        self.n_iter_ = len(self.history_["loss"])
-
-    def _validate_fit_data(self, X, y, reset):
-        X_checked = validate_data(
-            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_features=1
-        )
+    def _check_mode(self, y):
         if y is None:
-            return X_checked, None
+            return
+        used = [
+            name
+            for name in ("target_columns", "future_columns", "static_columns", "series_column")
+            if getattr(self, name) is not None
+        ]
+        used += ["time_features"] if self.time_features is not None else []
+        used += ["loss='quantile'"] if self.loss == "quantile" else []
+        if used:
+            raise ValueError(
+                f"{', '.join(used)} need fit(X) with y=None (forecasting columns of X). With "
+                "y given, every column of X is a past input; shift a known-ahead column "
+                "yourself (X['temp_next'] = X['temp'].shift(-k)) or call fit(X) without y."
+            )
+
+    def _check_input_names(self, X, reset):
+        if hasattr(X, "columns") or reset:
+            _check_feature_names(self, X, reset=reset)
+        shape = getattr(X, "shape", None)
+        if shape is not None and len(shape) == 2:
+            _check_n_features(self, X, reset=reset)
+
+    def _check_y(self, y, n_rows):
         y_checked = check_array(
             y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan", input_name="y"
         )
         if y_checked.ndim > 2:
             raise ValueError(f"y must be 1-D or 2-D, got an array of shape {y_checked.shape}.")
-        if len(y_checked) != len(X_checked):
+        if len(y_checked) != n_rows:
             raise ValueError(
-                f"X and y must have one row per time step: X has {len(X_checked)} rows, "
+                f"X and y must have one row per time step: X has {n_rows} rows, "
                 f"y has {len(y_checked)}."
             )
         if np.isnan(y_checked).all():
             raise ValueError("y holds only NaN: there is nothing to train on.")
-        return X_checked, y_checked
+        return y_checked
 
-    def _fit_targets(self, y):
-        """Set ``target_indices_``, ``n_outputs_`` and the prediction layout."""
-        if y is not None and self.target_columns is not None:
-            raise ValueError(
-                "`target_columns` selects columns of X to forecast when y is None; "
-                f"got target_columns={self.target_columns!r} together with y. "
-                "Drop one of them."
-            )
+    def _set_roles(self, names, dynamic_names, panel, y):
+        n = len(names)
+        self.future_indices_ = np.asarray(
+            [dynamic_names.index(names[i]) for i in column_positions(
+                self.future_columns, names, n, "future_columns")],
+            dtype=int,
+        )
+        self.time_feature_names_ = resolve_time_features(
+            self.time_features, panel.step if panel.index_kind == "datetime" else None
+        )
+        self.quantiles_ = None
+        if self.loss == "quantile":
+            levels = np.asarray(self.quantiles, dtype=np.float64).ravel()
+            if not len(levels) or not ((levels > 0) & (levels < 1)).all():
+                raise ValueError(f"quantiles must lie in (0, 1), got {self.quantiles!r}.")
+            self.quantiles_ = np.unique(np.append(levels, 0.5))
         self._y_ndim = None if y is None else y.ndim
+        self._dynamic_names = list(dynamic_names)
         if y is not None:
             self.target_indices_ = None
             self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+            self.target_names_ = list(range(self.n_outputs_))
             return
-        self.target_indices_ = self._resolve_target_columns()
-        self.n_outputs_ = len(self.target_indices_)
-
-    def _resolve_target_columns(self):
-        columns = self.target_columns
-        if columns is None:
-            return np.arange(self.n_features_in_)
-        if isinstance(columns, (str, numbers.Integral)):
-            columns = [columns]
-        names = list(getattr(self, "feature_names_in_", []))
-        indices = []
-        for column in columns:
-            if isinstance(column, str) and column in names:
-                indices.append(names.index(column))
-            elif (
-                isinstance(column, numbers.Integral)
-                and not isinstance(column, bool)
-                and 0 <= column < self.n_features_in_
-            ):
-                indices.append(int(column))
-            else:
-                known = names if names else f"integer positions 0..{self.n_features_in_ - 1}"
+        if self.target_columns is None:
+            known_ahead = set(self.future_indices_.tolist())
+            targets = [i for i in range(len(dynamic_names)) if i not in known_ahead]
+        else:
+            positions = column_positions(self.target_columns, names, n, "target_columns")
+            if any(names[i] not in dynamic_names for i in positions):
                 raise ValueError(
-                    f"Unknown target column {column!r} in target_columns={self.target_columns!r}; "
-                    f"X has columns {known}."
+                    f"target_columns={self.target_columns!r} names a static column; static "
+                    "columns cannot be forecast."
                 )
-        if not indices or len(set(indices)) != len(indices):
+            targets = [dynamic_names.index(names[i]) for i in positions]
+        overlap = set(targets) & set(self.future_indices_.tolist())
+        if overlap or not targets:
             raise ValueError(
-                f"target_columns must name distinct columns, got {self.target_columns!r}."
+                "target_columns and future_columns must be different, non-empty sets: "
+                f"{[dynamic_names[i] for i in overlap]} are both. A known-ahead value is an "
+                "input, not a forecast."
             )
-        return np.asarray(indices)
+        self.target_indices_ = np.asarray(targets)
+        self.target_names_ = [dynamic_names[i] for i in targets]
+        self.n_outputs_ = len(targets)
 
-    def _target_offsets(self):
-        """Rows, relative to a window's end row, that hold its targets."""
-        if self.target_indices_ is None:
-            return np.zeros(1, dtype=int)
-        return np.arange(1, self.horizon + 1)
-
-    def _trainable_ends(self, n_rows, target_mask, target_offsets):
-        """End rows of the windows that lie inside the data and have a target."""
-        lookahead = int(target_offsets[-1])
-        ends = np.arange(self.input_size - 1, n_rows - lookahead)
-        if target_mask is not None:
-            ends = ends[target_mask[ends].any(axis=1)]
-        needed = self.input_size + lookahead
-        if self.early_stopping:
-            needed += _validation_gap(lookahead)
-        if len(ends) == 0 or n_rows < needed:
-            what = f"input_size={self.input_size}"
-            if lookahead:
-                what += f" + horizon={self.horizon}"
-            if self.early_stopping:
-                what += f" + {_validation_gap(lookahead)} for the early-stopping hold-out"
-            raise ValueError(
-                f"Too few rows to train on: got n_samples = {n_rows}, but {what} needs at "
-                f"least {needed} rows with a target. Pass more rows, lower input_size"
-                + (" or set early_stopping=False." if self.early_stopping else ".")
-            )
-        return ends
-
-    def _split(self, ends, target_offsets):
-        if not self.early_stopping:
-            return ends, None
-        gap = _validation_gap(int(target_offsets[-1]))
-        train, validation = split_train_validation(ends, self.validation_fraction, gap)
-        if len(train) == 0:
-            raise ValueError(
-                f"Too few windows to hold out validation_fraction={self.validation_fraction} "
-                f"for early stopping: {len(ends)} windows. Pass more rows or set "
-                "early_stopping=False."
-            )
-        return train, validation
-
-    def _build_model(self, seed):
+    def _build_model(self, seed, layout):
         mode_1 = self.target_indices_ is not None
         revin = mode_1 if self.revin == "auto" else bool(self.revin)
+        if layout.named:
+            return build_tsmixer_ext(
+                input_size=self.input_size,
+                horizon=self.horizon,
+                n_past_features=len(self._dynamic_names) + 2 * len(self.time_feature_names_),
+                target_indices=self.target_indices_.tolist(),
+                n_future_features=len(layout.future_columns),
+                n_static_features=layout.n_static,
+                n_quantiles=None if self.quantiles_ is None else len(self.quantiles_),
+                n_blocks=self.n_blocks,
+                ff_dim=self.ff_dim,
+                hidden_dim=self.embed_dim,
+                dropout=self.dropout,
+                norm=self.norm,
+                revin=revin,
+                seed=seed,
+            )
         return build_tsmixer(
             input_size=self.input_size,
-            n_features=self.n_features_in_,
+            n_features=len(self._dynamic_names),
             horizon=self.horizon if mode_1 else 1,
             target_indices=self.target_indices_.tolist() if mode_1 else None,
             n_targets=None if mode_1 else self.n_outputs_,
@@ -439,14 +496,18 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
 
     # -------------------------------------------------------------- predict
 
-    def predict(self, X):
-        """Predict one row per row of ``X``.
+    def predict(self, X, future=None):
+        """Predict one row per row of ``X``, in ``X``'s order.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_timesteps, n_features)
-            Time steps in order; see ``context`` for how the windows of the
-            first rows are completed.
+        X : array-like or DataFrame
+            Time steps of one series or a long panel, as in ``fit``.
+        future : DataFrame or ndarray, default=None
+            The next ``horizon`` rows of the ``future_columns`` after the end
+            of ``X`` (of every series of a panel); see ``forecast``. Without
+            it, rows whose horizon runs past the end of ``X`` are NaN when
+            the model has ``future_columns``.
 
         Returns
         -------
@@ -454,33 +515,117 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
             ``y`` given in ``fit``: shape ``(n,)`` or ``(n, n_outputs)``.
             ``y`` None: shape ``(n, horizon)`` for one target, else
             ``(n, horizon * n_targets)``, column ``step * n_targets + k``
-            holding target ``k`` at ``step + 1`` steps ahead.
+            holding target ``k`` at ``step + 1`` steps ahead. For
+            ``loss="quantile"`` the median.
         """
-        return self._prediction_layout(self._forecast_rows(X))
+        inputs = self._inputs(X, future)
+        return self._layout(inputs.unscale(inputs.point()))
 
-    def _prediction_layout(self, forecasts):
-        """``(n, steps, n_outputs)`` forecasts in the shape ``predict`` documents."""
-        if self.target_indices_ is None:
-            return forecasts[:, 0, 0] if self._y_ndim == 1 else forecasts[:, 0, :]
-        return forecasts.reshape(len(forecasts), -1)
+    def predict_quantiles(self, X, quantiles=None, future=None):
+        """The learned quantiles, for an estimator fitted with ``loss="quantile"``.
 
-    def forecast(self, X):
+        Parameters
+        ----------
+        X : array-like or DataFrame
+        quantiles : sequence of float, default=None
+            A subset of ``quantiles_``; None: all of them.
+        future : DataFrame or ndarray, default=None
+            As in ``predict``.
+
+        Returns
+        -------
+        y_quantiles : ndarray of shape ``predict(X).shape + (n_quantiles,)``
+            Increasing along the last axis.
+        """
+        check_is_fitted(self)
+        if self.quantiles_ is None:
+            raise ValueError(
+                "predict_quantiles needs an estimator fitted with loss='quantile'; this one "
+                f"was fitted with loss={self.loss!r}. Use predict_interval for calibrated "
+                "intervals around its point forecast."
+            )
+        picked = self._quantile_positions(quantiles)
+        inputs = self._inputs(X, future)
+        values = inputs.unscale(inputs.raw[..., picked])
+        return np.stack([self._layout(values[..., i]) for i in range(len(picked))], axis=-1)
+
+    def predict_interval(self, X, coverage=0.9, future=None):
+        """Split-conformal prediction intervals, calibrated on the hold-out.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+        coverage : float in (0, 1), default=0.9
+            Nominal probability that the interval holds the true value, per
+            horizon step and target.
+        future : DataFrame or ndarray, default=None
+            As in ``predict``.
+
+        Returns
+        -------
+        intervals : ndarray of shape ``predict(X).shape + (2,)``
+            Lower bounds in ``[..., 0]``, upper bounds in ``[..., 1]``.
+        """
+        inputs = self._inputs(X, future)
+        lower, upper = self._interval(inputs, coverage)
+        return np.stack([self._layout(lower), self._layout(upper)], axis=-1)
+
+    def _interval(self, inputs, coverage):
+        if self.calibration_ is None:
+            raise ValueError(
+                "predict_interval calibrates on the early-stopping hold-out, and this "
+                "estimator was fitted with early_stopping=False. Refit with "
+                "early_stopping=True (validation_fraction sets the hold-out size)."
+            )
+        if isinstance(coverage, bool) or not isinstance(coverage, numbers.Real):
+            raise ValueError(f"coverage must be a float in (0, 1), got {coverage!r}.")
+        quantiles = None if self.quantiles_ is None else inputs.raw
+        lower, upper = self.calibration_.interval(inputs.point(), quantiles, float(coverage))
+        return inputs.unscale(lower), inputs.unscale(upper)
+
+    def _quantile_positions(self, quantiles):
+        if quantiles is None:
+            return np.arange(len(self.quantiles_))
+        picked = []
+        for q in np.atleast_1d(np.asarray(quantiles, dtype=np.float64)):
+            match = np.flatnonzero(np.isclose(self.quantiles_, q))
+            if not len(match):
+                raise ValueError(
+                    f"Quantile {q} was not learned; the estimator learned "
+                    f"{self.quantiles_.tolist()}. Refit with quantiles including it."
+                )
+            picked.append(int(match[0]))
+        return np.asarray(picked)
+
+    def forecast(self, X, future=None, coverage=None, quantiles=None):
         """Forecast the ``horizon`` steps that follow the last row of ``X``.
 
         Only for an estimator fitted with ``y=None``.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_timesteps, n_features)
-            The most recent time steps, oldest first.
+        X : array-like or DataFrame
+            The most recent time steps (of every series), oldest first.
+        future : DataFrame or ndarray, default=None
+            Required when the model has ``future_columns``: their values on
+            the ``horizon`` steps after ``X``. One series: a DataFrame whose
+            index continues ``X``'s (or an array of shape ``(horizon,
+            n_future_columns)``). A panel: a long DataFrame in ``X``'s
+            format with ``horizon`` rows for every series of ``X``. Extra
+            columns are ignored.
+        coverage : float or None, default=None
+            Adds ``"{name}_lower"`` and ``"{name}_upper"`` columns: the
+            conformal interval of that coverage.
+        quantiles : sequence of float or None, default=None
+            Adds ``"{name}_q{level}"`` columns with those learned quantiles.
 
         Returns
         -------
-        forecast : DataFrame or ndarray of shape (horizon, n_targets)
-            A DataFrame indexed by the continued time index and with the
-            target column names when ``X`` is a DataFrame with a regular
-            ``DatetimeIndex`` or ``RangeIndex``/integer index; an array
-            otherwise.
+        forecast : DataFrame or ndarray
+            ``horizon`` rows per series, indexed by the continued time index
+            (a ``(series, time)`` MultiIndex for a panel), one column per
+            target. A plain array ``(horizon, n_targets)`` when ``X`` has no
+            time index and no interval or quantile is asked.
         """
         check_is_fitted(self)
         if self.target_indices_ is None:
@@ -488,24 +633,61 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
                 "forecast() needs an estimator fitted with y=None (forecasting the "
                 "columns of X); this one was fitted with y: use predict(X)."
             )
-        values = self._forecast_rows(X, last_only=True)[0]
-        next_label = _next_index_label(X)
-        if next_label is None:
-            return values
-        index = _continue_index(X.index, self.horizon)
-        columns = [X.columns[i] for i in self.target_indices_]
-        return pd.DataFrame(values, index=index, columns=columns)
+        if self.future_indices_.size and future is None:
+            raise ValueError(
+                f"This model reads future_columns={self._future_names()} on the forecast "
+                f"horizon: pass future=, their next {self.horizon} rows (a DataFrame whose "
+                "index continues X's, with those columns)."
+            )
+        inputs = self._inputs(X, future, last_only=True)
+        columns = {}
+        point = inputs.unscale(inputs.point())
+        extra = []
+        if coverage is not None:
+            lower, upper = self._interval(inputs, coverage)
+            extra += [("lower", lower), ("upper", upper)]
+        if quantiles is not None:
+            picked = self._quantile_positions(quantiles) if self.quantiles_ is not None else None
+            if picked is None:
+                self.predict_quantiles(None)  # raises the explanation
+            values = inputs.unscale(inputs.raw[..., picked])
+            extra += [(f"q{self.quantiles_[i]:g}", values[..., n]) for n, i in enumerate(picked)]
+        for k, name in enumerate(self.target_names_):
+            columns[name] = point[:, :, k].ravel()
+            for suffix, values in extra:
+                columns[f"{name}_{suffix}"] = values[:, :, k].ravel()
+        index = inputs.forecast_index()
+        if index is None and not extra:
+            return point[0]
+        frame = pd.DataFrame(columns, index=index)
+        return frame
+
+    def _future_names(self):
+        return [self._dynamic_names[i] for i in self.future_indices_]
+
+    def _inputs(self, X, future, last_only=False):
+        check_is_fitted(self)
+        self._check_input_names(X, reset=False)
+        panel, _, _ = parse_panel(X, self.series_column, self.static_columns)
+        rows = future_rows(self, panel, future)
+        return ForecastInputs(self, panel, X, rows, last_only)
+
+    def _layout(self, forecasts):
+        """``(n, steps, n_outputs)`` forecasts in the shape ``predict`` documents."""
+        if self.target_indices_ is None:
+            return forecasts[:, 0, 0] if self._y_ndim == 1 else forecasts[:, 0, :]
+        return forecasts.reshape(len(forecasts), -1)
 
     def score(self, X, y=None):
-        """R² of the predictions (uniform average over outputs).
+        """R² of the point forecasts (uniform average over outputs).
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_timesteps, n_features)
-        y : array-like of shape (n_timesteps,) or (n_timesteps, n_outputs), default=None
+        X : array-like or DataFrame
+        y : array-like of shape (n_rows,) or (n_rows, n_outputs), default=None
             Required if and only if ``y`` was given to ``fit``. With
             ``y=None`` the truth is the future of ``target_columns`` inside
-            ``X``: the first ``n_timesteps - horizon`` rows are scored.
+            ``X``: rows whose whole horizon lies in their series are scored.
 
         Returns
         -------
@@ -518,7 +700,17 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
                     "This estimator forecasts columns of X (fitted with y=None); score it "
                     "with score(X) and no y."
                 )
-            return self._score_future_of_x(X)
+            inputs = self._inputs(X, None)
+            y_true = inputs.future_truth()
+            y_pred = self._layout(inputs.unscale(inputs.point()))
+            y_true = self._layout(y_true)
+            keep = np.isfinite(y_true).all(axis=1) & np.isfinite(y_pred).all(axis=1)
+            if not keep.any():
+                raise ValueError(
+                    "score(X) compares forecasts with the future inside X, so X needs more "
+                    f"than horizon={self.horizon} rows (per series); got {len(y_pred)} rows."
+                )
+            return r2_score(y_true[keep], y_pred[keep])
         if y is None:
             raise ValueError("This estimator was fitted with y: pass y to score(X, y).")
         y_true = check_array(
@@ -530,125 +722,20 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         keep = ~np.isnan(y_true.reshape(len(y_true), -1)).any(axis=1)
         return r2_score(y_true[keep], y_pred[keep])
 
-    def _score_future_of_x(self, X):
-        values = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        n_scored = len(values) - self.horizon
-        if n_scored < 1:
-            raise ValueError(
-                f"score(X) compares forecasts with the future inside X, so X needs more "
-                f"than horizon={self.horizon} rows; got {len(values)}."
-            )
-        y_pred = self._prediction_layout(self._forecast_checked(X, values))
-        future = np.lib.stride_tricks.sliding_window_view(
-            values[1:, self.target_indices_], self.horizon, axis=0
-        )  # (n_scored, n_targets, horizon)
-        y_true = future.transpose(0, 2, 1).reshape(n_scored, -1)
-        return r2_score(y_true, y_pred[:n_scored])
-
-    def _forecast_rows(self, X, last_only=False):
-        """Scaled-back model outputs ``(n, steps, n_outputs)`` for rows of X."""
-        check_is_fitted(self)
-        X_checked = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self._forecast_checked(X, X_checked, last_only)
-
-    def _forecast_checked(self, X, X_checked, last_only=False):
-        """``_forecast_rows`` for ``X`` already validated as ``X_checked``."""
-        series = self.x_scaler_.transform(X_checked).astype("float32")
-        lead = self._leading_context(X, series)
-        padded = np.concatenate([lead, series])
-        ends = np.arange(len(lead), len(padded))
-        if last_only:
-            ends = ends[-1:]
-        steps = 1 if self.target_indices_ is None else self.horizon
-        forecasts = np.empty((len(ends), steps, self.n_outputs_))
-        start = 0
-        for windows in iter_windows(padded, ends, self.input_size, self._predict_batch_size()):
-            forecasts[start : start + len(windows)] = self._predict_windows(windows)
-            start += len(windows)
-        if self.target_indices_ is None:
-            scaler, cols = self.y_scaler_, slice(None)
-        else:
-            scaler, cols = self.x_scaler_, self.target_indices_
-        forecasts *= scaler.scale_[cols]
-        forecasts += scaler.mean_[cols]
-        return forecasts
-
-    def _predict_windows(self, windows):
-        # Padding the batch to a power of two bounds the number of shapes the
-        # compiled predict function is traced for.
-        n = len(windows)
-        bucket = 1 << (n - 1).bit_length()
-        if bucket > n:
-            windows = np.concatenate([windows, np.repeat(windows[-1:], bucket - n, axis=0)])
-        return np.asarray(self.model_.predict_on_batch(windows))[:n]
-
-    def _leading_context(self, X, series):
-        """The ``input_size - 1`` rows placed before ``series``."""
-        continues = self.context == "continue" or (
-            self.context == "auto"
-            and self._next_index is not None
-            and _first_index_label(X) == self._next_index
-        )
-        if continues:
-            return self._context_rows
-        return np.repeat(series[:1], self.input_size - 1, axis=0)
-
-    def _predict_batch_size(self):
-        per_window = self.input_size * self.n_features_in_
-        return int(max(1, min(1024, _PREDICT_BUDGET_VALUES // per_window)))
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
         tags.target_tags.multi_output = True
-        tags.input_tags.allow_nan = False
+        # NaN marks a missing value (masked in the loss, filled as input).
+        tags.input_tags.allow_nan = True
         return tags
 
 
-def _validation_gap(lookahead):
-    """Window ends skipped between training and validation so that no target
-    row is shared (targets lie ``1..lookahead`` rows after the end, or on it)."""
-    return max(lookahead, 1)
+def _same(a, b):
+    try:
+        return bool(np.all(np.asarray(a, dtype=object) == np.asarray(b, dtype=object))) and (
+            np.shape(np.asarray(a, dtype=object)) == np.shape(np.asarray(b, dtype=object))
+        )
+    except (ValueError, TypeError):
+        return a == b
 
-
-def _first_index_label(X):
-    if isinstance(X, (pd.DataFrame, pd.Series)) and len(X.index):
-        return X.index[0]
-    return None
-
-
-def _index_step(index):
-    """The regular step of a DatetimeIndex or integer index, or None."""
-    if isinstance(index, pd.DatetimeIndex):
-        if index.freq is not None:
-            return index.freq
-        if len(index) < 3:
-            return None
-        steps = np.diff(index.asi8)
-        if (steps == steps[0]).all() and steps[0] > 0:
-            return pd.Timedelta(int(steps[0]), unit="ns")
-        with warnings.catch_warnings():  # pandas is changing infer_freq's return type
-            warnings.simplefilter("ignore")
-            freq = pd.infer_freq(index)  # calendar steps: months, business days, ...
-        return None if freq is None else pd.tseries.frequencies.to_offset(freq)
-    if pd.api.types.is_integer_dtype(index.dtype) and len(index) >= 2:
-        steps = np.diff(np.asarray(index))
-        if (steps == steps[0]).all() and steps[0] > 0:
-            return int(steps[0])
-    return None
-
-
-def _next_index_label(X):
-    """The index label that would follow the last row of a regular DataFrame."""
-    if not isinstance(X, pd.DataFrame) or len(X.index) < 2:
-        return None
-    step = _index_step(X.index)
-    return None if step is None else X.index[-1] + step
-
-
-def _continue_index(index, periods):
-    step = _index_step(index)
-    if isinstance(index, pd.DatetimeIndex):
-        return pd.date_range(index[-1] + step, periods=periods, freq=step, name=index.name)
-    start = index[-1] + step
-    return pd.RangeIndex(start, start + step * periods, step, name=index.name)

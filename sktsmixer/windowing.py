@@ -1,24 +1,101 @@
 """Lazy windowing: windows are gathered per batch, never materialised at once.
 
-A window is named by its *end row* ``t``: it holds rows ``t - input_size + 1
-... t`` of a ``(n_timesteps, n_features)`` array. Training gathers windows and
-targets inside the compiled Keras graph from the series held once in memory,
-so a batch costs ``batch_size * input_size * n_features`` values and a fit
-never needs an ``(n_windows, input_size, n_features)`` copy.
+A window is named by its *end row* ``t`` in the array of all series (one
+block per series, see :mod:`sktsmixer.data`): the past input is rows
+``t - input_size + 1 ... t``, the known-ahead input and the targets are rows
+``t + 1 ... t + horizon``, the static input is row ``code`` of the static
+table, where ``code`` is the series of ``t``. Training gathers all of them
+inside the compiled Keras graph from arrays held once in memory, so a batch
+costs ``batch_size * input_size * n_features`` values and a fit never needs
+an ``(n_windows, input_size, n_features)`` copy.
 """
 
 import math
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 from keras import ops
 
+from sktsmixer.losses import masked_loss
+
 __all__ = [
+    "WindowLayout",
     "WindowedTrainer",
     "WindowEndBatches",
     "iter_windows",
+    "predict_windows",
     "split_train_validation",
 ]
+
+
+@dataclass(frozen=True)
+class WindowLayout:
+    """Which columns and rows make a model's inputs.
+
+    Attributes
+    ----------
+    input_size : int
+    horizon : int
+        Rows after the end row read by the known-ahead input.
+    past_columns : tuple of int or None
+        Columns of the series array in the past window (None: all).
+    future_columns : tuple of int
+        Columns read on the horizon rows; empty for the plain model, whose
+        single input is the past window.
+    n_static : int
+        Width of the static table (0: no static input).
+    named : bool
+        Whether the model takes a dict of named inputs (``"past"``,
+        ``"future"``, ``"static"``) rather than the past window alone.
+    """
+
+    input_size: int
+    horizon: int
+    past_columns: tuple = None
+    future_columns: tuple = ()
+    n_static: int = 0
+    named: bool = False
+
+    def numpy_inputs(self, series, ends, codes=None, static=None):
+        """Model inputs for the windows ending at ``ends`` (NumPy arrays)."""
+        past = series[ends[:, None] + np.arange(1 - self.input_size, 1)]
+        if self.past_columns is not None:
+            past = past[..., list(self.past_columns)]
+        if not self.named:
+            return past
+        inputs = {"past": past}
+        if self.future_columns:
+            rows = ends[:, None] + np.arange(1, self.horizon + 1)
+            inputs["future"] = series[rows][..., list(self.future_columns)]
+        if self.n_static:
+            inputs["static"] = static[codes]
+        return inputs
+
+
+def predict_windows(model, layout, series, ends, codes=None, static=None, batch_size=256):
+    """Model outputs for the windows ending at ``ends``, as one float64 array.
+
+    Batches are padded to a power of two, which bounds the number of shapes
+    the compiled predict function is traced for.
+    """
+    outputs = None
+    for start in range(0, len(ends), batch_size):
+        stop = min(start + batch_size, len(ends))
+        n = stop - start
+        bucket = 1 << (n - 1).bit_length()
+        rows = np.concatenate([ends[start:stop], np.repeat(ends[stop - 1 : stop], bucket - n)])
+        batch_codes = None
+        if codes is not None:
+            batch_codes = np.concatenate(
+                [codes[start:stop], np.repeat(codes[stop - 1 : stop], bucket - n)]
+            )
+        inputs = layout.numpy_inputs(series, rows, batch_codes, static)
+        result = np.asarray(model.predict_on_batch(inputs))[:n]
+        if outputs is None:
+            outputs = np.empty((len(ends), *result.shape[1:]))
+        outputs[start:stop] = result
+    return outputs
 
 
 def iter_windows(series, ends, input_size, batch_size):
@@ -56,7 +133,7 @@ def split_train_validation(ends, validation_fraction, gap):
 
 
 class WindowEndBatches(keras.utils.PyDataset):
-    """Batches of window end rows, reshuffled every epoch by its own generator.
+    """Batches of ``(end row, series code)`` pairs, reshuffled every epoch.
 
     With ``max_batches``, an epoch is the first ``max_batches`` batches of
     that epoch's order, so long series give short, frequently validated epochs.
@@ -66,17 +143,17 @@ class WindowEndBatches(keras.utils.PyDataset):
     reproducible without touching any global seed.
     """
 
-    def __init__(self, ends, batch_size, shuffle_seed=None, max_batches=None):
+    def __init__(self, ends, codes, batch_size, shuffle_seed=None, max_batches=None):
         super().__init__()
-        self.ends = np.asarray(ends, dtype="int32")
+        self.pairs = np.column_stack([ends, codes]).astype("int32")
         self.batch_size = batch_size
         self.max_batches = max_batches
         self._rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
-        self._order = self.ends
+        self._order = self.pairs
         self.on_epoch_end()
 
     def __len__(self):
-        n_batches = math.ceil(len(self.ends) / self.batch_size)
+        n_batches = math.ceil(len(self.pairs) / self.batch_size)
         return n_batches if self.max_batches is None else min(n_batches, self.max_batches)
 
     def __getitem__(self, index):
@@ -84,53 +161,88 @@ class WindowEndBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         if self._rng is not None:
-            self._order = self.ends[self._rng.permutation(len(self.ends))]
+            self._order = self.pairs[self._rng.permutation(len(self.pairs))]
 
 
 class WindowedTrainer(keras.Model):
-    """Trains a window-to-forecast model from window end rows.
+    """Trains a window-to-forecast model from ``(end row, series code)`` pairs.
 
-    ``call(ends)`` gathers the input windows from ``series`` and runs
-    ``model``; the loss gathers the targets, rows ``ends + target_offsets`` of
-    ``targets``, and is the mean squared error over the entries whose
-    ``target_mask`` is 1 (missing targets are not trained on).
+    ``call(pairs)`` gathers the model inputs described by ``layout`` from
+    ``series`` (and ``static``) and runs ``model``; the loss gathers the
+    targets, rows ``ends + target_offsets`` of ``targets``, and averages
+    ``loss`` over the entries whose ``target_mask`` is 1.
 
     Args:
-        model: A Keras model mapping ``(batch, input_size, n_features)`` to
-            ``(batch, len(target_offsets), n_targets)``.
-        series: Array ``(n_timesteps, n_features)`` of model inputs.
-        targets: Array ``(n_timesteps, n_targets)``; missing entries hold any
+        model: A Keras model taking what ``layout`` describes and returning
+            ``(batch, len(target_offsets), n_targets[, n_quantiles])``.
+        layout: A ``WindowLayout``.
+        series: Array ``(n_rows, n_columns)`` of model inputs.
+        targets: Array ``(n_rows, n_targets)``; missing entries hold any
             finite value and are masked out.
         target_offsets: Rows after a window's end row holding its targets.
         target_mask: Optional array like ``targets``, 1 where a target exists.
+        static: Optional array ``(n_series, n_static)``.
+        loss: ``"squared_error"``, ``"absolute_error"`` or ``"quantile"``.
+        quantiles: Quantile levels for ``loss="quantile"``.
     """
 
-    def __init__(self, model, series, targets, target_offsets, target_mask=None, **kwargs):
+    def __init__(
+        self,
+        model,
+        layout,
+        series,
+        targets,
+        target_offsets,
+        target_mask=None,
+        static=None,
+        loss="squared_error",
+        quantiles=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.model = model
-        input_size = model.input_shape[1]
-        self.window_offsets = np.arange(1 - input_size, 1, dtype="int32")
+        self.layout = layout
+        self.loss_name = loss
+        self.quantiles = None if quantiles is None else [float(q) for q in quantiles]
+        self.window_offsets = np.arange(1 - layout.input_size, 1, dtype="int32")
+        self.future_offsets = np.arange(1, layout.horizon + 1, dtype="int32")
         self.target_offsets = np.asarray(target_offsets, dtype="int32")
         self.series = keras.Variable(series, trainable=False, name="series")
         self.targets = keras.Variable(targets, trainable=False, name="targets")
-        self.target_mask = (
-            None
-            if target_mask is None
-            else keras.Variable(target_mask, trainable=False, name="target_mask")
-        )
+        self.target_mask = _optional_variable(target_mask, "target_mask")
+        self.static = _optional_variable(static if layout.n_static else None, "static")
 
-    def _gather(self, values, ends, offsets):
-        rows = ops.expand_dims(ops.cast(ends, "int32"), -1) + offsets
-        return ops.take(values, rows, axis=0)
+    def _gather(self, values, ends, offsets, columns=None):
+        rows = ops.expand_dims(ends, -1) + offsets
+        gathered = ops.take(values, rows, axis=0)
+        if columns is not None:
+            gathered = ops.take(gathered, list(columns), axis=-1)
+        return gathered
 
-    def call(self, ends, training=None):
-        windows = self._gather(self.series, ends, self.window_offsets)
-        return self.model(windows, training=training)
+    def call(self, pairs, training=None):
+        pairs = ops.cast(pairs, "int32")
+        ends = pairs[:, 0]
+        layout = self.layout
+        past = self._gather(self.series, ends, self.window_offsets, layout.past_columns)
+        if not layout.named:
+            return self.model(past, training=training)
+        inputs = {"past": past}
+        if layout.future_columns:
+            inputs["future"] = self._gather(
+                self.series, ends, self.future_offsets, layout.future_columns
+            )
+        if layout.n_static:
+            inputs["static"] = ops.take(self.static, pairs[:, 1], axis=0)
+        return self.model(inputs, training=training)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        target = self._gather(self.targets, x, self.target_offsets)
-        squared_error = ops.square(y_pred - ops.cast(target, y_pred.dtype))
-        if self.target_mask is None:
-            return ops.mean(squared_error)
-        mask = ops.cast(self._gather(self.target_mask, x, self.target_offsets), y_pred.dtype)
-        return ops.sum(squared_error * mask) / ops.maximum(ops.sum(mask), 1.0)
+        ends = ops.cast(x, "int32")[:, 0]
+        target = self._gather(self.targets, ends, self.target_offsets)
+        mask = None
+        if self.target_mask is not None:
+            mask = self._gather(self.target_mask, ends, self.target_offsets)
+        return masked_loss(target, y_pred, mask, self.loss_name, self.quantiles)
+
+
+def _optional_variable(values, name):
+    return None if values is None else keras.Variable(values, trainable=False, name=name)

@@ -25,6 +25,7 @@ def test_layer_and_model_tests_pass_on_jax():
             "no:cacheprovider",
             "tests/test_layers.py",
             "tests/test_model.py",
+            "tests/test_layers_ext.py",
         ],
         cwd=REPO,
         env=env,

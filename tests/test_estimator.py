@@ -249,8 +249,13 @@ def test_pickle_size_follows_weights_not_data(seasonal):
     short = small(epochs=1, input_size=16).fit(seasonal[:200])
     long = small(epochs=1, input_size=16).fit(np.tile(seasonal, (5, 1)))
     weight_bytes = 4 * short.model_.count_params()
-    assert len(pickle.dumps(long)) < 1.3 * len(pickle.dumps(short))
-    assert len(pickle.dumps(long)) < 2 * weight_bytes + 200_000
+    # Beside the weights, only the interval calibration grows with the data:
+    # two float32 values per hold-out window, step and target.
+    calibration = long.calibration_
+    calibration_bytes = calibration.y_true.nbytes + calibration.y_point.nbytes
+    assert calibration.n_calibration_ == pytest.approx(0.1 * len(seasonal) * 5, rel=0.05)
+    assert len(pickle.dumps(long)) < 1.3 * len(pickle.dumps(short)) + calibration_bytes
+    assert len(pickle.dumps(long)) < 2 * weight_bytes + 200_000 + calibration_bytes
 
 
 def test_unfitted_estimator_pickles_and_deepcopies():
@@ -293,18 +298,54 @@ def test_bad_fit_input_raises_clear_value_error(params, X, y, match):
         small(**params).fit(X, y)
 
 
-def test_non_numeric_columns_are_rejected(seasonal_frame):
-    bad = seasonal_frame.iloc[:200].assign(city="Paris")
-    with pytest.raises(ValueError, match="(?i)could not convert|string"):
+@pytest.mark.parametrize(
+    "column, match",
+    [
+        ("Paris", r"\['city'\].*not numeric.*OneHotEncoder"),
+        (pd.Categorical(["a", "b"] * 100), r"\['city'\].*not numeric.*ColumnTransformer"),
+        (pd.Timestamp("2024-01-01"), r"\['city'\].*timestamps.*set_index"),
+    ],
+)
+def test_non_numeric_columns_are_named_with_the_fix(seasonal_frame, column, match):
+    bad = seasonal_frame.iloc[:200].assign(city=column)
+    with pytest.raises(ValueError, match=match):
         small().fit(bad)
+
+
+@pytest.mark.parametrize(
+    "make_bad, match",
+    [
+        (lambda f: f.iloc[::-1], r"out of time order.*sort_index"),
+        (lambda f: f.sample(frac=1.0, random_state=0), r"out of time order.*sort_index"),
+        (lambda f: pd.concat([f, f.iloc[[5]]]).sort_index(), r"duplicated.*drop_duplicates"),
+        (lambda f: f["load"], r"to_frame\(\)"),
+        (lambda f: f["load"].to_numpy(), r"to_frame\(\)"),
+    ],
+)
+def test_bad_time_index_or_1d_input_is_rejected(seasonal_frame, make_bad, match):
+    original = seasonal_frame.iloc[:200]
+    with pytest.raises(ValueError, match=match):
+        small().fit(make_bad(original.copy()))
+
+
+def test_warm_start_refuses_changed_architecture(seasonal):
+    est = small(epochs=1, input_size=24, warm_start=True).fit(seasonal[:300])
+    for name, value in [("input_size", 12), ("horizon", 6), ("n_blocks", 2), ("ff_dim", 8)]:
+        changed = copy.deepcopy(est).set_params(**{name: value})
+        with pytest.raises(ValueError, match=f"{name} changed"):
+            changed.fit(seasonal[:300])
+    # The failed fit left the estimator as it was.
+    np.testing.assert_array_equal(changed.predict(seasonal[:50]), est.predict(seasonal[:50]))
 
 
 @pytest.mark.filterwarnings("ignore:X does not have valid feature names")
 def test_bad_predict_input(multivariate, seasonal_frame):
     with pytest.raises(ValueError, match="3 features"):
         multivariate.predict(np.zeros((10, 2)))
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="only NaN"):
         multivariate.predict(seasonal_frame.iloc[:10].assign(load=np.nan))
+    with pytest.raises(ValueError, match="infinite"):
+        multivariate.predict(seasonal_frame.iloc[:10].assign(load=np.inf))
     with pytest.raises(ValueError, match="y=None"):
         multivariate.score(seasonal_frame.iloc[:100], np.zeros(100))
     with pytest.raises(ValueError, match="horizon"):

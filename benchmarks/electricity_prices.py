@@ -1,0 +1,618 @@
+"""Day-ahead electricity prices (France, Belgium): TSMixer with future-known covariates.
+
+Data: ``EPF_FR_BE.csv`` (hourly day-ahead prices of FR and BE, 2015-01-01 to
+2016-10-31, with the day-ahead forecasts of generation and system load, which
+are known for the whole next day when the forecast is made).
+
+Protocol (fixed before any test figure was seen):
+
+* One forecast per day and country, made at midnight: the forecast of day D
+  uses the prices up to D-1 23:00 and the two covariates for the 24 hours of
+  day D. Horizon 24.
+* Test block: every day of the last 20 weeks (140 days x 2 countries).
+  Validation block: the 8 weeks before it. Train block: everything before.
+* Hyper-parameters are chosen by the validation MAE (both countries, all
+  hours) of models trained on the train block only. Iterative models stop
+  early on a chronological hold-out of the *train* block (its last 10%);
+  the validation block is never used for stopping. The chosen model is then
+  refitted on train + validation with the number of iterations its
+  validated fit used (epochs / boosting iterations / steps) and no early
+  stopping, and forecasts the test days. Same rule for every model.
+* MAE and RMSE in EUR/MWh per country and overall; fit time = wall seconds of
+  the final refit (the tuning time, all grid fits, is reported beside it).
+
+Models, all in one run:
+
+* ``seasonal-naive``: the price of the same hour one week earlier.
+* ``hgb-global`` / ``hgb-local``: scikit-learn HistGradientBoostingRegressor,
+  one model for all 24 target hours (pooled over FR and BE with a country
+  code, or one per country). Features of target hour h of day D: prices at
+  hour h of days D-1 .. D-7, the 24 prices of day D-1, generation and load
+  forecasts of hour h of day D, their ratio and day-D means, hour, weekday.
+* ``tsmixer-local`` / ``tsmixer-global``: sktsmixer ``TSMixerRegressor``
+  (``target_columns=["y"]``, ``future_columns=["gen_forecast",
+  "system_load"]``, ``time_features="auto"``, ``horizon=24``), one model per
+  country on a DataFrame with a DatetimeIndex, or one model on the long
+  frame of both countries (``series_column="unique_id"``). Forecasts come
+  from ``predict(X)`` on a frame that covers the history and the forecast
+  days: its row t holds the forecast made at t from rows
+  t-input_size+1 .. t and the future columns of rows t+1 .. t+24 of X, so
+  the row at 23:00 of day D-1 is the forecast of day D (the script checks
+  that changing day D's prices leaves it unchanged). ``--seeds N`` refits
+  the chosen configuration with N seeds and reports mean and std.
+* ``tsmixerx-nf``: neuralforecast ``TSMixerx`` (h=24, both countries,
+  ``futr_exog_list=["gen_forecast", "system_load"]``). Fitted with
+  ``NeuralForecast.fit``; the daily forecasts come from
+  ``cross_validation(n_windows=days, step_size=24, use_fitted=True)``,
+  whose cutoffs are exactly the 23:00 rows before the forecast days
+  (checked). Skipped, with the reason, if neuralforecast is not installed.
+
+    python benchmarks/electricity_prices.py                 # full run (about an hour on 2 cores)
+    python benchmarks/electricity_prices.py --quick         # tiny grids, last 2 test weeks
+    python benchmarks/electricity_prices.py --models seasonal-naive hgb-global
+"""
+
+import itertools
+import json
+import logging
+import os
+import pathlib
+import sys
+import time
+import warnings
+
+import _common
+import numpy as np
+import pandas as pd
+
+DEFAULT_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "EPF" / "EPF_FR_BE.csv"
+COUNTRIES = ("FR", "BE")
+HORIZON = 24
+TEST_DAYS, VALIDATION_DAYS = 140, 56
+FUTURE = ["gen_forecast", "system_load"]
+MODELS = [
+    "seasonal-naive",
+    "hgb-global",
+    "hgb-local",
+    "tsmixer-local",
+    "tsmixer-global",
+    "tsmixerx-nf",
+]
+
+TSMIXER_GRID = {
+    "input_size": [168, 336],
+    "dropout": [0.1, 0.5],
+    "learning_rate": [1e-3, 3e-4],
+}
+TSMIXER_FIXED = {"n_blocks": 2, "ff_dim": 64, "batch_size": 32}
+HGB_GRID = {
+    "learning_rate": [0.05, 0.1],
+    "max_leaf_nodes": [15, 31, 63],
+    "l2_regularization": [0.0, 1.0],
+}
+NF_GRID = {"input_size": [168, 336]}
+
+
+def parse_args(argv=None):
+    parser = _common.make_parser(__doc__)
+    parser.add_argument(
+        "--data",
+        default=os.environ.get("SKTSMIXER_EPF", str(DEFAULT_DATA)),
+        help="path to EPF_FR_BE.csv (default: $SKTSMIXER_EPF or ../shared/data/EPF/EPF_FR_BE.csv)",
+    )
+    parser.add_argument(
+        "--models", nargs="+", choices=MODELS, default=MODELS, help="models to run (default: all)"
+    )
+    parser.add_argument(
+        "--skip-neuralforecast", action="store_true", help="leave out neuralforecast's TSMixerx"
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="seeds of the final TSMixerRegressor refits "
+        "(default 3; 1 with --quick)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="first seed (tuning uses this one)")
+    parser.add_argument("--epochs", type=int, default=40, help="TSMixerRegressor max epochs")
+    parser.add_argument("--steps-per-epoch", type=int, default=100)
+    parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument(
+        "--tsmixer-grid", type=json.loads, default=TSMIXER_GRID,
+        help="JSON dict of TSMixerRegressor parameter lists (all combinations are tried)",
+    )
+    parser.add_argument("--hgb-grid", type=json.loads, default=HGB_GRID)
+    parser.add_argument("--nf-grid", type=json.loads, default=NF_GRID)
+    parser.add_argument("--nf-max-steps", type=int, default=1000, help="TSMixerx training steps")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="smoke test: tiny grids, few epochs, the last 2 test weeks only",
+    )
+    parser.add_argument(
+        "--json", default=None,
+        help="output path (default benchmarks/results/electricity_prices.json)",
+    )
+    args = parser.parse_args(argv)
+    args.test_days, args.validation_days = TEST_DAYS, VALIDATION_DAYS
+    if args.quick:
+        args.test_days = 14
+        args.epochs, args.steps_per_epoch, args.patience = 2, 10, 1
+        args.tsmixer_grid = {"input_size": [48], "dropout": [0.1], "learning_rate": [1e-3]}
+        args.hgb_grid = {"learning_rate": [0.1], "max_leaf_nodes": [15], "max_iter": [50]}
+        args.nf_grid = {"input_size": [48]}
+        args.nf_max_steps = 10
+    if args.seeds is None:
+        args.seeds = 1 if args.quick else 3
+    if args.skip_neuralforecast:
+        args.models = [m for m in args.models if m != "tsmixerx-nf"]
+    return args
+
+
+def grid(spec):
+    keys = list(spec)
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*spec.values())]
+
+
+# ------------------------------------------------------------------ data
+
+
+class Data:
+    """The long frame, per-country day x hour arrays and the three blocks."""
+
+    def __init__(self, path, test_days, validation_days):
+        frame = pd.read_csv(path, parse_dates=["ds"])
+        frame = frame[frame["unique_id"].isin(COUNTRIES)]
+        frame = frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+        days = None
+        self.daily = {}
+        for country in COUNTRIES:
+            part = frame[frame["unique_id"] == country]
+            ds = pd.DatetimeIndex(part["ds"])
+            hourly = (ds[1:] - ds[:-1] == pd.Timedelta(hours=1)).all()
+            if len(ds) % 24 or ds[0].hour != 0 or not hourly:
+                raise ValueError(f"{country}: expected whole days of hourly rows without gaps")
+            n_days = len(ds) // 24
+            country_days = ds[::24]
+            if days is None:
+                days = country_days
+            elif not days.equals(country_days):
+                raise ValueError("FR and BE must cover the same days")
+            self.daily[country] = {
+                "y": part["y"].to_numpy(float).reshape(n_days, 24),
+                "gen": part["gen_forecast"].to_numpy(float).reshape(n_days, 24),
+                "load": part["system_load"].to_numpy(float).reshape(n_days, 24),
+            }
+        self.frame = frame[["unique_id", "ds", "y", *FUTURE]]
+        self.days = days
+        n_days = len(days)
+        self.test = np.arange(n_days - test_days, n_days)
+        self.validation = np.arange(n_days - test_days - validation_days, n_days - test_days)
+        self.train_days = int(self.validation[0])
+
+    def block(self, name):
+        return self.test if name == "test" else self.validation
+
+    def start(self, name):
+        """First timestamp of a block (rows before it are the fitting rows)."""
+        return self.days[self.block(name)[0]]
+
+    def truth(self, name):
+        return {c: self.daily[c]["y"][self.block(name)] for c in COUNTRIES}
+
+    def describe(self):
+        def span(idx):
+            return f"{self.days[idx[0]].date()} .. {self.days[idx[-1]].date()} ({len(idx)} days)"
+
+        return {
+            "train": span(np.arange(self.train_days)),
+            "validation": span(self.validation),
+            "test": span(self.test),
+        }
+
+
+def scores(pred, truth):
+    out = {}
+    errors = []
+    for country in COUNTRIES:
+        error = np.asarray(pred[country], float) - truth[country]
+        if error.shape != truth[country].shape or not np.isfinite(error).all():
+            raise ValueError(f"{country}: bad forecasts, shape {error.shape}")
+        errors.append(error.ravel())
+        out[f"mae_{country}"] = float(np.mean(np.abs(error)))
+        out[f"rmse_{country}"] = float(np.sqrt(np.mean(error**2)))
+    error = np.concatenate(errors)
+    out["mae"] = float(np.mean(np.abs(error)))
+    out["rmse"] = float(np.sqrt(np.mean(error**2)))
+    return out
+
+
+# ------------------------------------------------------------ peers
+
+
+def run_naive(data):
+    def forecast(block):
+        return {c: data.daily[c]["y"][data.block(block) - 7] for c in COUNTRIES}
+
+    return {
+        "params": {},
+        "validation_mae": scores(forecast("validation"), data.truth("validation"))["mae"],
+        "test": scores(forecast("test"), data.truth("test")),
+        "fit_seconds": 0.0,
+        "tuning_seconds": 0.0,
+    }
+
+
+def hgb_features(data, country, days):
+    """One row per (day, hour), day-major: what is known at the day's midnight."""
+    arrays = data.daily[country]
+    Y, G, L = arrays["y"], arrays["gen"], arrays["load"]
+    rows = np.repeat(days, 24)
+    hours = np.tile(np.arange(24), len(days))
+    columns = {f"y_same_hour_{k}d": Y[rows - k, hours] for k in range(1, 8)}
+    columns.update({f"y_prev_day_{j:02d}h": Y[rows - 1, j] for j in range(24)})
+    columns["gen"] = G[rows, hours]
+    columns["load"] = L[rows, hours]
+    columns["load_over_gen"] = columns["load"] / columns["gen"]
+    columns["gen_day_mean"] = G[rows].mean(axis=1)
+    columns["load_day_mean"] = L[rows].mean(axis=1)
+    columns["hour"] = hours
+    columns["weekday"] = data.days.day_of_week.to_numpy()[rows]
+    columns["country"] = np.full(len(rows), COUNTRIES.index(country))
+    return pd.DataFrame(columns), Y[rows, hours]
+
+
+def hgb_matrix(data, countries, days):
+    parts = [hgb_features(data, c, days) for c in countries]
+    return pd.concat([p[0] for p in parts], ignore_index=True), np.concatenate([p[1] for p in parts])
+
+
+def run_hgb(data, args, pooled):
+    """Grid on validation (early stopping on the last 10% of train days), refit on train+val."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    groups = [list(COUNTRIES)] if pooled else [[c] for c in COUNTRIES]
+    first = 7  # the first day with a week of lags
+    train_days = np.arange(first, data.train_days)
+    n_hold = int(np.ceil(0.1 * len(train_days)))
+    fit_days, stop_days = train_days[:-n_hold], train_days[-n_hold:]
+    refit_days = np.arange(first, data.test[0])
+    forecasts = {}
+    chosen, trials, tuning, fit_seconds, validation_pred = {}, {}, 0.0, 0.0, {}
+    for countries in groups:
+        key = "+".join(countries)
+        X_fit, y_fit = hgb_matrix(data, countries, fit_days)
+        X_stop, y_stop = hgb_matrix(data, countries, stop_days)
+        X_val, _ = hgb_matrix(data, countries, data.validation)
+        best, trials[key] = None, []
+        for params in grid(args.hgb_grid):
+            params = {"max_iter": 1000, **params}
+            model = HistGradientBoostingRegressor(
+                early_stopping=True, n_iter_no_change=20, random_state=args.seed, **params
+            )
+            start = time.perf_counter()
+            model.fit(X_fit, y_fit, X_val=X_stop, y_val=y_stop)
+            tuning += time.perf_counter() - start
+            pred = model.predict(X_val).reshape(len(countries), -1, 24)
+            truth = np.stack([data.daily[c]["y"][data.validation] for c in countries])
+            mae = float(np.mean(np.abs(pred - truth)))
+            trial = {"params": params, "n_iter": int(model.n_iter_), "validation_mae": mae}
+            trials[key].append(trial)
+            print(f"  hgb {key} {params}: validation MAE {mae:.3f} ({model.n_iter_} iter)", flush=True)
+            if best is None or mae < best["validation_mae"]:
+                best = trial
+                for i, c in enumerate(countries):
+                    validation_pred[c] = pred[i]
+        final = {**best["params"], "max_iter": best["n_iter"]}
+        chosen[key] = final
+        model = HistGradientBoostingRegressor(
+            early_stopping=False, random_state=args.seed, **final
+        )
+        X_refit, y_refit = hgb_matrix(data, countries, refit_days)
+        start = time.perf_counter()
+        model.fit(X_refit, y_refit)
+        fit_seconds += time.perf_counter() - start
+        X_test, _ = hgb_matrix(data, countries, data.test)
+        pred = model.predict(X_test).reshape(len(countries), -1, 24)
+        forecasts.update({c: pred[i] for i, c in enumerate(countries)})
+    return {
+        "params": chosen,
+        "validation_mae": scores(validation_pred, data.truth("validation"))["mae"],
+        "test": scores(forecasts, data.truth("test")),
+        "fit_seconds": fit_seconds,
+        "tuning_seconds": tuning,
+        "trials": trials,
+    }
+
+
+def quiet_lightning():
+    warnings.filterwarnings("ignore", module="pytorch_lightning")
+    warnings.filterwarnings("ignore", module="lightning")
+    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def run_neuralforecast(data, args):
+    try:
+        from neuralforecast import NeuralForecast
+        from neuralforecast.models import TSMixerx
+    except ImportError as error:
+        return {"skipped": f"neuralforecast not importable ({error})"}
+    quiet_lightning()
+    frame = data.frame
+
+    def make(params):
+        model = TSMixerx(
+            h=HORIZON,
+            n_series=len(COUNTRIES),
+            futr_exog_list=FUTURE,
+            max_steps=args.nf_max_steps,
+            random_seed=args.seed,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            enable_checkpointing=False,
+            logger=False,
+            **params,
+        )
+        return NeuralForecast(models=[model], freq="h")
+
+    def daily_forecasts(nf, block):
+        """Fit on the rows before the block, then one forecast per midnight of the block."""
+        start = data.start(block)
+        end = data.days[data.block(block)[-1]] + pd.Timedelta(hours=23)
+        began = time.perf_counter()
+        nf.fit(df=frame[frame["ds"] < start])
+        seconds = time.perf_counter() - began
+        n_days = len(data.block(block))
+        cv = nf.cross_validation(
+            df=frame[frame["ds"] <= end], n_windows=n_days, step_size=HORIZON,
+            use_fitted=True, refit=False,
+        )
+        cutoffs = data.days[data.block(block)] - pd.Timedelta(hours=1)
+        if not pd.DatetimeIndex(sorted(cv["cutoff"].unique())).equals(cutoffs):
+            raise RuntimeError("neuralforecast's cross-validation cutoffs are not the midnights")
+        out = {}
+        for country in COUNTRIES:
+            part = cv[cv["unique_id"] == country].sort_values("ds")
+            out[country] = part["TSMixerx"].to_numpy().reshape(n_days, 24)
+        return out, seconds
+
+    best, trials, tuning = None, [], 0.0
+    for params in grid(args.nf_grid):
+        pred, seconds = daily_forecasts(make(params), "validation")
+        tuning += seconds
+        mae = scores(pred, data.truth("validation"))["mae"]
+        trials.append({"params": params, "validation_mae": mae, "fit_seconds": seconds})
+        print(f"  tsmixerx-nf {params}: validation MAE {mae:.3f} ({seconds:.0f} s)", flush=True)
+        if best is None or mae < best["validation_mae"]:
+            best = trials[-1]
+    pred, seconds = daily_forecasts(make(best["params"]), "test")
+    return {
+        "params": {**best["params"], "max_steps": args.nf_max_steps},
+        "validation_mae": best["validation_mae"],
+        "test": scores(pred, data.truth("test")),
+        "fit_seconds": seconds,
+        "tuning_seconds": tuning,
+        "trials": trials,
+    }
+
+
+# ------------------------------------------------------------ sktsmixer
+
+
+def tsmixer_frame(data, countries, end=None):
+    """A DatetimeIndex frame: one country as is, several in long format."""
+    frame = data.frame
+    if end is not None:
+        frame = frame[frame["ds"] < end]
+    frame = frame[frame["unique_id"].isin(countries)].set_index("ds")
+    if len(countries) == 1:
+        return frame[["y", *FUTURE]]
+    return frame[["unique_id", "y", *FUTURE]]
+
+
+def tsmixer_daily(estimator, data, countries, block, input_size):
+    """Forecasts of every day of the block: the predict rows at 23:00 of the day before.
+
+    X covers, per series, ``input_size`` hours (plus a day of margin) before the
+    first origin up to the end of the block, so every origin's window and its
+    24 future-covariate rows lie inside X.
+    """
+    days = data.block(block)
+    first = data.days[days[0]] - pd.Timedelta(hours=input_size + 48)
+    last = data.days[days[-1]] + pd.Timedelta(hours=23)
+    X = tsmixer_frame(data, countries)
+    X = X[(X.index >= first) & (X.index <= last)]
+    origins = data.days[days] - pd.Timedelta(hours=1)
+    predicted = np.asarray(estimator.predict(X))
+    out = {}
+    for country in countries:
+        mask = X.index.isin(origins)
+        if len(countries) > 1:
+            mask &= (X["unique_id"] == country).to_numpy()
+        out[country] = predicted[mask].reshape(len(days), HORIZON)
+    check_no_lookahead(estimator, X, countries, origins[-1], out)
+    return out
+
+
+def check_no_lookahead(estimator, X, countries, origin, forecasts):
+    """Day D's prices must not move the forecast made at D-1 23:00."""
+    X = X[X.index <= origin + pd.Timedelta(hours=HORIZON)].copy()
+    future = X.index > origin
+    X.loc[future, "y"] = X.loc[future, "y"] + 1000.0
+    predicted = np.asarray(estimator.predict(X))
+    for country in countries:
+        mask = X.index == origin
+        if len(countries) > 1:
+            mask &= (X["unique_id"] == country).to_numpy()
+        again = predicted[mask].reshape(-1)
+        if not np.allclose(again, forecasts[country][-1], rtol=1e-4, atol=1e-3):
+            raise RuntimeError(f"{country}: the forecast at {origin} reads the target's future")
+
+
+def make_tsmixer(params, args, countries, seed, epochs=None):
+    from sktsmixer import TSMixerRegressor
+
+    extra = {} if len(countries) == 1 else {"series_column": "unique_id"}
+    return TSMixerRegressor(
+        horizon=HORIZON,
+        target_columns=["y"],
+        future_columns=FUTURE,
+        time_features="auto",
+        steps_per_epoch=args.steps_per_epoch,
+        epochs=epochs or args.epochs,
+        early_stopping=epochs is None,
+        patience=args.patience,
+        validation_fraction=0.1,
+        random_state=seed,
+        **TSMIXER_FIXED,
+        **extra,
+        **params,
+    )
+
+
+def run_tsmixer(data, args, pooled):
+    groups = [list(COUNTRIES)] if pooled else [[c] for c in COUNTRIES]
+    chosen, trials, tuning, validation_pred = {}, {}, 0.0, {}
+    for countries in groups:
+        key = "+".join(countries)
+        X_fit = tsmixer_frame(data, countries, end=data.start("validation"))
+        best, trials[key] = None, []
+        for params in grid(args.tsmixer_grid):
+            estimator = make_tsmixer(params, args, countries, args.seed)
+            start = time.perf_counter()
+            estimator.fit(X_fit)
+            seconds = time.perf_counter() - start
+            tuning += seconds
+            pred = tsmixer_daily(estimator, data, countries, "validation", params["input_size"])
+            truth = {c: data.daily[c]["y"][data.validation] for c in countries}
+            mae = float(np.mean([np.abs(pred[c] - truth[c]) for c in countries]))
+            val_loss = estimator.history_["val_loss"]
+            trial = {
+                "params": params,
+                "epochs": int(np.argmin(val_loss)) + 1,
+                "epochs_run": int(estimator.n_iter_),
+                "validation_mae": mae,
+                "fit_seconds": seconds,
+            }
+            trials[key].append(trial)
+            print(
+                f"  tsmixer {key} {params}: validation MAE {mae:.3f} "
+                f"(best epoch {trial['epochs']}/{trial['epochs_run']}, {seconds:.0f} s)",
+                flush=True,
+            )
+            if best is None or mae < best["validation_mae"]:
+                best = trial
+                validation_pred.update(pred)
+        chosen[key] = {**best["params"], "epochs": best["epochs"]}
+
+    runs = []
+    for seed in range(args.seed, args.seed + args.seeds):
+        forecasts, fit_seconds = {}, 0.0
+        for countries in groups:
+            key = "+".join(countries)
+            params = {k: v for k, v in chosen[key].items() if k != "epochs"}
+            estimator = make_tsmixer(params, args, countries, seed, epochs=chosen[key]["epochs"])
+            X_refit = tsmixer_frame(data, countries, end=data.start("test"))
+            start = time.perf_counter()
+            estimator.fit(X_refit)
+            fit_seconds += time.perf_counter() - start
+            forecasts.update(tsmixer_daily(estimator, data, countries, "test", params["input_size"]))
+        run = {"seed": seed, "test": scores(forecasts, data.truth("test")), "fit_seconds": fit_seconds}
+        runs.append(run)
+        print(f"  tsmixer {'global' if pooled else 'local'} seed {seed}: test MAE "
+              f"{run['test']['mae']:.3f} ({fit_seconds:.0f} s)", flush=True)
+    test = {k: float(np.mean([r["test"][k] for r in runs])) for k in runs[0]["test"]}
+    test_std = {k: float(np.std([r["test"][k] for r in runs])) for k in runs[0]["test"]}
+    return {
+        "params": {**TSMIXER_FIXED, "steps_per_epoch": args.steps_per_epoch, "chosen": chosen},
+        "validation_mae": scores(validation_pred, data.truth("validation"))["mae"],
+        "test": test,
+        "test_std": test_std,
+        "fit_seconds": float(np.mean([r["fit_seconds"] for r in runs])),
+        "tuning_seconds": tuning,
+        "seeds": runs,
+        "trials": trials,
+    }
+
+
+# ------------------------------------------------------------------ main
+
+
+def run_model(name, data, args):
+    if name == "seasonal-naive":
+        return run_naive(data)
+    if name in ("hgb-global", "hgb-local"):
+        return run_hgb(data, args, pooled=name == "hgb-global")
+    if name in ("tsmixer-local", "tsmixer-global"):
+        return run_tsmixer(data, args, pooled=name == "tsmixer-global")
+    return run_neuralforecast(data, args)
+
+
+def table_row(result):
+    name = result["model"]
+    if "skipped" in result:
+        return [name, "-", "-", "-", "-", "-", "-", "skipped: " + result["skipped"]]
+    test, std = result["test"], result.get("test_std")
+
+    def cell(key):
+        return f"{test[key]:.2f}" + (f"±{std[key]:.2f}" if std and len(result["seeds"]) > 1 else "")
+
+    params = result["params"]
+    return [
+        name,
+        cell("mae_FR"),
+        cell("mae_BE"),
+        cell("mae"),
+        cell("rmse"),
+        f"{result['fit_seconds']:.1f}",
+        f"{result['tuning_seconds']:.0f}",
+        json.dumps(params.get("chosen", params), separators=(",", ":")),
+    ]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    path = pathlib.Path(args.data)
+    if not path.is_file():
+        print(f"EPF_FR_BE.csv not found at {path}: pass --data PATH or set SKTSMIXER_EPF")
+        return 2
+    data = Data(path, args.test_days, args.validation_days)
+    print("blocks:", json.dumps(data.describe()), flush=True)
+    results = []
+    for name in args.models:
+        print(f"{name} ...", flush=True)
+        start = time.perf_counter()
+        result = {"model": name, **run_model(name, data, args)}
+        result["total_seconds"] = time.perf_counter() - start
+        results.append(result)
+        if "skipped" in result:
+            print(f"{name}: skipped ({result['skipped']})", flush=True)
+        else:
+            print(
+                f"{name}: validation MAE {result['validation_mae']:.3f}, "
+                f"test MAE {result['test']['mae']:.3f}",
+                flush=True,
+            )
+
+    print(
+        f"\nDay-ahead prices FR+BE, EUR/MWh, {len(data.test)} test days x 24 h x 2 countries "
+        f"({data.describe()['test']}); MAE/RMSE of the refit on train+validation"
+    )
+    _common.print_table(
+        ["model", "MAE FR", "MAE BE", "MAE all", "RMSE all", "fit s", "tuning s", "chosen"],
+        [table_row(r) for r in results],
+    )
+    config = {k: v for k, v in vars(args).items()}
+    _common.write_json(
+        "electricity_prices",
+        {
+            "machine": _common.machine(),
+            "config": config,
+            "blocks": data.describe(),
+            "results": results,
+        },
+        args.json,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

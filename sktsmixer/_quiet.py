@@ -1,0 +1,57 @@
+"""Import the Keras backend without TensorFlow's C++ start-up log lines.
+
+TensorFlow prints lines such as "Could not find cuda drivers" or "failed
+call to cuInit" from C++ before its logging is configured, so
+``TF_CPP_MIN_LOG_LEVEL`` alone does not silence them: on a machine without a
+GPU they read like failures. Unless the user has chosen a log level
+themselves, TensorFlow is imported with the process' stderr file descriptor
+pointed at /dev/null for the duration of the import only.
+"""
+
+import contextlib
+import json
+import os
+import pathlib
+import sys
+
+
+def _keras_backend():
+    if "KERAS_BACKEND" in os.environ:
+        return os.environ["KERAS_BACKEND"]
+    home = pathlib.Path(os.environ.get("KERAS_HOME", pathlib.Path.home() / ".keras"))
+    try:
+        return json.loads((home / "keras.json").read_text()).get("backend", "tensorflow")
+    except (OSError, ValueError):
+        return "tensorflow"
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real stderr (some notebooks)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_backend_quietly():
+    """Import TensorFlow (when it is the Keras backend) without its C++ start-up noise."""
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ or "tensorflow" in sys.modules:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    if _keras_backend() != "tensorflow":
+        return
+    with _stderr_silenced():
+        try:
+            import tensorflow  # noqa: F401
+        except ImportError:
+            pass  # Keras reports a missing backend itself, with its own message

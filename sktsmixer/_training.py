@@ -1,0 +1,297 @@
+"""What ``TSMixerRegressor.fit`` does between checking ``X`` and storing the model.
+
+Turns a checked :class:`~sktsmixer.data.Panel` into training arrays (scaled
+per series, gaps filled and masked, windows chosen and split), trains the
+Keras model with early stopping and interruption handling, and calibrates
+intervals on the hold-out.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from sktsmixer.calibration import SplitConformal
+from sktsmixer.preparation import (
+    fill_forward,
+    scaling_statistics,
+    split_by_series,
+    standardize_blocks,
+    valid_window_ends,
+)
+from sktsmixer.time_features import time_feature_matrix
+from sktsmixer.windowing import (
+    WindowedTrainer,
+    WindowEndBatches,
+    WindowLayout,
+    predict_windows,
+)
+
+# Cap on the values of one predict batch of windows: every activation of the
+# forward pass is about that size, so wide series get fewer windows per batch.
+PREDICT_BUDGET_VALUES = 4 * 2**20
+STEPS_PER_EXECUTION = 16
+
+
+@dataclass
+class Prepared:
+    layout: WindowLayout
+    series: np.ndarray
+    targets: np.ndarray
+    target_mask: object
+    target_offsets: np.ndarray
+    static: object
+    train: tuple
+    validation: object
+    context: dict
+
+
+def layout_of(est, n_dynamic):
+    """The model inputs of ``est``: plain past window, or named inputs."""
+    n_time = 2 * len(est.time_feature_names_)
+    n_static = len(est._static_mean) if est._static_mean is not None else 0
+    future = tuple(int(i) for i in est.future_indices_) + tuple(range(n_dynamic, n_dynamic + n_time))
+    named = bool(future) or n_static > 0 or est.quantiles_ is not None
+    return WindowLayout(est.input_size, est.horizon, None, future, n_static, named)
+
+
+def predict_batch_size(est, layout, n_columns):
+    per_window = est.input_size * n_columns
+    return int(max(1, min(1024, PREDICT_BUDGET_VALUES // per_window)))
+
+
+def time_feature_rows(panel, names, lead=0, trail=0, dtype=np.float32):
+    """Time features of every block, extended by ``lead``/``trail`` steps."""
+    if not names:
+        return np.empty((lead * len(panel.labels) + len(panel.dynamic) + trail * len(panel.labels), 0), dtype)
+    return np.concatenate(
+        [
+            time_feature_matrix(panel.block_times(i, lead, trail), names, dtype)
+            for i in range(len(panel.labels))
+        ]
+    )
+
+
+def _too_few_rows(est, n_rows, lookahead):
+    needed = est.input_size + lookahead + (max(lookahead, 1) if est.early_stopping else 0)
+    what = f"input_size={est.input_size}"
+    if lookahead:
+        what += f" + horizon={est.horizon}"
+    if est.early_stopping:
+        what += f" + {max(lookahead, 1)} for the early-stopping hold-out"
+    return ValueError(
+        f"Too few rows to train on: got n_samples = {n_rows}, but {what} needs at least "
+        f"{needed} rows with a target (per series). Pass more rows, lower input_size"
+        + (" or set early_stopping=False." if est.early_stopping else ".")
+    )
+
+
+def prepare(est, panel, y, warm):
+    """Scale, fill and window ``panel`` (and ``y``) for training ``est``."""
+    offsets, dynamic = panel.offsets, panel.dynamic
+    mode_1 = y is None
+    if mode_1:
+        raw_targets = dynamic[:, est.target_indices_]
+        target_offsets = np.arange(1, est.horizon + 1)
+    else:
+        raw_targets = np.full((len(dynamic), est.n_outputs_), np.nan)
+        raw_targets[panel.rows] = y.reshape(len(y), -1)
+        target_offsets = np.zeros(1, dtype=int)
+    observed = ~np.isnan(raw_targets)
+    ends, codes = valid_window_ends(
+        panel.present, offsets, est.input_size, target_offsets, observed.any(axis=1)
+    )
+    lookahead = int(target_offsets[-1])
+    if len(ends) == 0:
+        raise _too_few_rows(est, len(panel.rows), lookahead)
+    validation = None
+    train = np.ones(len(ends), dtype=bool)
+    if est.early_stopping:
+        gap = max(lookahead, 1)
+        train, held_out = split_by_series(
+            ends, codes, len(panel.labels), est.validation_fraction, gap
+        )
+        if not train.any():
+            if len(panel.rows) < est.input_size + lookahead + gap:
+                raise _too_few_rows(est, len(panel.rows), lookahead)
+            raise ValueError(
+                f"Too few windows to hold out validation_fraction={est.validation_fraction} "
+                f"for early stopping: {len(ends)} windows. Pass more rows or set "
+                "early_stopping=False."
+            )
+        validation = (ends[held_out], codes[held_out])
+    if not warm:
+        # Statistics come from the rows training windows read, never from rows
+        # that only the hold-out reads.
+        stops = offsets[1:].copy()
+        last_train = np.full(len(panel.labels), -1)
+        np.maximum.at(last_train, codes[train], ends[train])
+        has = last_train >= 0
+        stops[has] = last_train[has] + lookahead + 1
+        est.series_mean_, est.series_scale_ = scaling_statistics(dynamic, offsets, stops)
+        est._series_codes = {label: i for i, label in enumerate(panel.labels)}
+        est._y_mean = est._y_scale = None
+        if not mode_1:
+            est._y_mean, est._y_scale = scaling_statistics(raw_targets, offsets, stops)
+        est._static_mean = est._static_scale = None
+        if panel.static.shape[1]:
+            est._static_mean = panel.static.mean(axis=0)
+            std = panel.static.std(axis=0)
+            est._static_scale = np.where(std > 0, std, 1.0)
+    block_codes = [est._series_codes.get(label) for label in panel.labels]
+    mean, scale = block_statistics(est, panel, block_codes)
+    standardize_blocks(dynamic, offsets, mean, scale)
+    if mode_1:
+        targets = dynamic[:, est.target_indices_]
+    else:
+        targets = (raw_targets - est._y_mean[0]) / est._y_scale[0]
+    target_mask = observed.astype("float32") if not observed.all() else None
+    targets = np.nan_to_num(targets).astype("float32")
+    fill_forward(dynamic, offsets)
+    layout = layout_of(est, dynamic.shape[1])
+    series = np.concatenate(
+        [dynamic, time_feature_rows(panel, est.time_feature_names_, dtype=dynamic.dtype)], axis=1
+    ).astype("float32")
+    static = scaled_static(est, panel)
+    context = _context(est, panel, dynamic)
+    return Prepared(
+        layout,
+        series,
+        targets,
+        target_mask,
+        target_offsets,
+        static,
+        (ends[train], codes[train]),
+        validation,
+        context,
+    )
+
+
+def block_statistics(est, panel, block_codes):
+    """Mean and scale of every block: the fitted ones for series seen in
+    ``fit``, else the block's own (a series new to the model)."""
+    unseen = [i for i, c in enumerate(block_codes) if c is None]
+    own_mean = own_scale = None
+    if unseen:
+        own_mean, own_scale = scaling_statistics(
+            panel.dynamic, panel.offsets, panel.offsets[1:]
+        )
+    n_columns = panel.dynamic.shape[1]
+    mean = np.empty((len(block_codes), n_columns))
+    scale = np.empty((len(block_codes), n_columns))
+    for i, c in enumerate(block_codes):
+        mean[i] = est.series_mean_[c] if c is not None else own_mean[i]
+        scale[i] = est.series_scale_[c] if c is not None else own_scale[i]
+    return mean, scale
+
+
+def scaled_static(est, panel):
+    if est._static_mean is None:
+        return None
+    return ((panel.static - est._static_mean) / est._static_scale).astype("float32")
+
+
+def _context(est, panel, dynamic):
+    """The last ``input_size - 1`` scaled rows of every series, and what follows them."""
+    lead = est.input_size - 1
+    rows = np.empty((len(panel.labels), lead, dynamic.shape[1]), dtype="float32")
+    for i in range(len(panel.labels)):
+        block = dynamic[panel.offsets[i] : panel.offsets[i + 1]][-lead:] if lead else dynamic[:0]
+        if len(block) < lead:
+            block = np.concatenate([np.repeat(block[:1], lead - len(block), axis=0), block])
+        rows[i] = block
+    return {
+        "rows": rows,
+        "next": [panel.next_label(i) for i in range(len(panel.labels))],
+    }
+
+
+class _InterruptGuard(keras.callbacks.Callback):
+    """Records the weights to restore when training is interrupted."""
+
+    def __init__(self, early_stopping):
+        super().__init__()
+        self.early_stopping = early_stopping
+
+    def best_weights(self):
+        if self.early_stopping is not None and self.early_stopping.best_weights is not None:
+            return self.early_stopping.best_weights
+        return None
+
+
+def train(est, prepared, seed):
+    """Fit ``est.model_`` on the prepared windows; returns ``(history, n_iter)``."""
+    trainer = WindowedTrainer(
+        est.model_,
+        prepared.layout,
+        prepared.series,
+        prepared.targets,
+        prepared.target_offsets,
+        prepared.target_mask,
+        prepared.static,
+        est.loss,
+        est.quantiles_,
+    )
+    train_ends, train_codes = prepared.train
+    batches = WindowEndBatches(
+        train_ends, train_codes, est.batch_size, shuffle_seed=seed, max_batches=est.steps_per_epoch
+    )
+    # Several steps per compiled call: on a CPU the per-call dispatch costs as
+    # much as a small batch's compute. PyTorch's trainer runs one at a time.
+    steps = 1 if keras.backend.backend() == "torch" else min(len(batches), STEPS_PER_EXECUTION)
+    trainer.compile(optimizer=keras.optimizers.Adam(est.learning_rate), steps_per_execution=steps)
+    history = keras.callbacks.History()
+    callbacks, validation_data, stopper = [history], None, None
+    if prepared.validation is not None:
+        n_columns = prepared.series.shape[1]
+        validation_data = WindowEndBatches(
+            *prepared.validation, predict_batch_size(est, prepared.layout, n_columns)
+        )
+        stopper = keras.callbacks.EarlyStopping(patience=est.patience, restore_best_weights=True)
+        callbacks.append(stopper)
+    try:
+        trainer.fit(
+            batches,
+            epochs=est.epochs,
+            validation_data=validation_data,
+            callbacks=callbacks,
+            # The batches shuffle themselves with their own generator; Keras'
+            # own shuffling of a PyDataset would draw from Python's global RNG.
+            shuffle=False,
+            verbose=est.verbose,
+        )
+    except KeyboardInterrupt:
+        best = stopper.best_weights if stopper is not None else None
+        if best is not None:
+            trainer.set_weights(best)
+        warnings.warn(
+            f"Training interrupted after {len(history.history.get('loss', []))} complete "
+            "epoch(s); the estimator keeps "
+            + ("the best weights seen on the hold-out." if best is not None else "its weights.")
+            + " Call fit again (warm_start=True continues) to train further.",
+            UserWarning,
+            stacklevel=3,
+        )
+    records = {key: [float(v) for v in values] for key, values in history.history.items()}
+    records.setdefault("loss", [])
+    return records, len(records["loss"])
+
+
+def calibrate(est, prepared):
+    """Hold-out forecasts and truth for split-conformal intervals (or None)."""
+    if prepared.validation is None:
+        return None
+    ends, codes = prepared.validation
+    batch = predict_batch_size(est, prepared.layout, prepared.series.shape[1])
+    raw = predict_windows(
+        est.model_, prepared.layout, prepared.series, ends, codes, prepared.static, batch
+    )
+    rows = ends[:, None] + prepared.target_offsets
+    truth = prepared.targets[rows].astype(np.float64)
+    if prepared.target_mask is not None:
+        truth[prepared.target_mask[rows] == 0] = np.nan
+    if est.quantiles_ is None:
+        return SplitConformal(truth, raw)
+    median = int(np.flatnonzero(np.isclose(est.quantiles_, 0.5))[0])
+    return SplitConformal(truth, raw[..., median], raw, est.quantiles_)

@@ -1,0 +1,349 @@
+"""The data contract: how what the user passes becomes arrays with column roles.
+
+``X`` is one series (an array, or a DataFrame indexed by time) or a panel of
+many series in one long DataFrame (a ``series_column``, or a ``(series,
+time)`` MultiIndex). Each series is laid on its regular time grid: a time
+step missing from ``X`` (a gap) becomes a row of NaN, so no window ever reads
+across a gap without knowing it. The series are concatenated into one array,
+one *block* per series, and windows are later cut inside blocks only.
+
+Column roles: ``static_columns`` are per-series constants (one row per
+series), every other column is time-varying (*dynamic*); among those,
+``target_columns`` are forecast and ``future_columns`` are known ahead.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_array
+
+__all__ = ["Panel", "parse_panel", "column_positions"]
+
+
+@dataclass
+class Panel:
+    """Series laid on their time grids, concatenated block by block.
+
+    Attributes
+    ----------
+    labels : list
+        Series labels, in order of first appearance in ``X`` (``[None]`` for
+        a single series without a series column).
+    offsets : ndarray of shape (n_series + 1,)
+        Block ``i`` is rows ``offsets[i]:offsets[i + 1]`` of ``dynamic``.
+    dynamic : ndarray of shape (n_grid_rows, n_dynamic)
+        Time-varying columns; NaN where a value or a whole row is missing.
+    present : ndarray of bool, shape (n_grid_rows,)
+        Whether the grid row is a row of ``X`` (False in gaps).
+    rows : ndarray of int, shape (n_rows_of_X,)
+        Grid row of every row of ``X``, in ``X``'s order.
+    static : ndarray of shape (n_series, n_static)
+    starts : list
+        First time label of every block (None without a time index).
+    step : Timedelta, DateOffset, int or None
+        The regular step of the time index (None: rows are steps).
+    index_kind : {"datetime", "integer", None}
+    time_name : hashable
+        Name of the time index (or level).
+    """
+
+    labels: list
+    offsets: np.ndarray
+    dynamic: np.ndarray
+    present: np.ndarray
+    rows: np.ndarray
+    static: np.ndarray
+    starts: list
+    step: object
+    index_kind: object
+    time_name: object = None
+
+    @property
+    def lengths(self):
+        return np.diff(self.offsets)
+
+    def block_times(self, i, lead=0, trail=0):
+        """Time labels of block ``i`` extended by ``lead`` and ``trail`` steps."""
+        n = lead + int(self.lengths[i]) + trail
+        if self.index_kind == "datetime":
+            start = self.starts[i] - lead * self.step
+            return pd.date_range(start, periods=n, freq=self.step)
+        if self.index_kind == "integer":
+            start = self.starts[i] - lead * self.step
+            return pd.RangeIndex(start, start + n * self.step, self.step)
+        return None
+
+    def next_label(self, i):
+        """The time label that follows the last row of block ``i``."""
+        if self.index_kind is None:
+            return None
+        return self.starts[i] + int(self.lengths[i]) * self.step
+
+
+def column_positions(spec, names, n_columns, parameter):
+    """Positions in ``names`` of the columns a parameter lists.
+
+    Names select DataFrame columns, integers select positions (arrays).
+    """
+    if spec is None:
+        return []
+    if isinstance(spec, (str, int, np.integer)):
+        spec = [spec]
+    positions = []
+    for column in spec:
+        if not isinstance(column, (int, np.integer)) or isinstance(column, bool):
+            if column in names:
+                positions.append(names.index(column))
+                continue
+        elif 0 <= column < n_columns and all(isinstance(n, (int, np.integer)) for n in names):
+            positions.append(int(column))
+            continue
+        role = parameter.replace("_columns", " column")
+        raise ValueError(
+            f"Unknown {role} {column!r} in {parameter}={spec!r}; X has columns {names}."
+        )
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"{parameter} must name distinct columns, got {spec!r}.")
+    return positions
+
+
+def parse_panel(X, series_column=None, static_columns=None, dtype=None):
+    """Check ``X`` and lay its series on their time grids.
+
+    Parameters
+    ----------
+    X : ndarray or DataFrame
+    series_column : str or None
+        Column or index level naming the series.
+    static_columns : list or None
+        Columns constant within each series.
+    dtype : dtype or None
+        Float dtype of the arrays (default: float32 for float32 input,
+        float64 otherwise).
+
+    Returns
+    -------
+    panel : Panel
+    names : list
+        Names of the value columns of ``X`` (positions for an array),
+        without the series column.
+    dynamic_names : list
+        Names of the time-varying columns, in ``X``'s order.
+    """
+    X_in = X
+    if isinstance(X, pd.Series) or (not isinstance(X, pd.DataFrame) and np.ndim(X) == 1):
+        raise ValueError(
+            "X must be 2-D with one row per time step and one column per variable; got a "
+            "1-D series. Pass a one-column DataFrame (series.to_frame()) or "
+            "array.reshape(-1, 1)."
+        )
+    if not isinstance(X, pd.DataFrame):
+        if series_column is not None:
+            raise ValueError(
+                f"series_column={series_column!r} needs X as a DataFrame (long format, one "
+                "row per series and time step)."
+            )
+        X = pd.DataFrame(check_array(X, dtype=np.float64, ensure_all_finite="allow-nan"))
+    labels, times, values = _split_series_and_time(X, series_column)
+    names = list(values.columns)
+    _check_value_dtypes(values)
+    static_pos = column_positions(static_columns, names, len(names), "static_columns")
+    dynamic_pos = [i for i in range(len(names)) if i not in static_pos]
+    if not dynamic_pos:
+        raise ValueError("X needs at least one time-varying column besides static_columns.")
+    if dtype is None:
+        dtypes = {values.dtypes.iloc[i] for i in dynamic_pos}
+        dtype = np.float32 if dtypes == {np.dtype("float32")} else np.float64
+    codes, uniques = pd.factorize(labels) if labels is not None else (None, [None])
+    if codes is not None and (codes < 0).any():
+        raise ValueError("The series column holds missing labels; drop or fill those rows.")
+    n_series = len(uniques)
+    order = np.arange(len(X)) if codes is None else np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n_series + 1)) if codes is not None else None
+    if bounds is None:
+        bounds = np.array([0, len(X)])
+    kind, step = _time_step(times, order, bounds, list(uniques))
+    if not isinstance(X_in, pd.DataFrame):
+        kind, step = None, None  # an array's rows are steps without labels
+    starts, positions, lengths = _grid_positions(times, order, bounds, kind, step, list(uniques))
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    rows = np.empty(len(X), dtype=np.int64)
+    rows[order] = positions + np.repeat(offsets[:-1], np.diff(bounds))
+    dynamic = np.full((offsets[-1], len(dynamic_pos)), np.nan, dtype=dtype)
+    for j, i in enumerate(dynamic_pos):
+        column = values.iloc[:, i].to_numpy(dtype=dtype, na_value=np.nan)
+        if np.isinf(column).any():
+            raise ValueError(
+                f"Column {names[i]!r} of X holds infinite values; replace them (NaN marks a "
+                "missing value)."
+            )
+        if np.isnan(column).all():
+            raise ValueError(
+                f"Column {names[i]!r} of X holds only NaN: there is nothing to learn from it. "
+                "Drop it or fill it."
+            )
+        dynamic[rows, j] = column
+    present = np.zeros(offsets[-1], dtype=bool)
+    present[rows] = True
+    static = _static_table(values, static_pos, names, order, bounds, list(uniques))
+    panel = Panel(
+        list(uniques), offsets, dynamic, present, rows, static, starts, step, kind,
+        getattr(times, "name", None),
+    )
+    return panel, names, [names[i] for i in dynamic_pos]
+
+
+def _split_series_and_time(X, series_column):
+    index = X.index
+    if series_column is not None:
+        if series_column in X.columns:
+            return X[series_column].to_numpy(), index, X.drop(columns=[series_column])
+        if isinstance(index, pd.MultiIndex) and series_column in index.names:
+            if index.nlevels != 2:
+                raise ValueError("A panel MultiIndex must have two levels: (series, time).")
+            level = index.names.index(series_column)
+            return index.get_level_values(level), index.get_level_values(1 - level), X
+        levels = [n for n in getattr(index, "names", []) if n is not None]
+        raise ValueError(
+            f"series_column={series_column!r} is neither a column of X ({list(X.columns)}) "
+            f"nor an index level ({levels})."
+        )
+    if isinstance(index, pd.MultiIndex):
+        if index.nlevels != 2:
+            raise ValueError(
+                f"X has a {index.nlevels}-level MultiIndex; a panel needs two levels "
+                "(series, time), or pass series_column."
+            )
+        return index.get_level_values(0), index.get_level_values(1), X
+    return None, index, X
+
+
+def _check_value_dtypes(values):
+    dates = [c for c, t in values.dtypes.items() if pd.api.types.is_datetime64_any_dtype(t)]
+    if dates:
+        raise ValueError(
+            f"Column(s) {dates} of X hold timestamps. Set the time as the index "
+            "(X.set_index(column)); time_features='auto' then derives calendar features."
+        )
+    other = [
+        c
+        for c, t in values.dtypes.items()
+        if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
+        or isinstance(t, pd.CategoricalDtype)
+    ]
+    if other:
+        raise ValueError(
+            f"Column(s) {other} of X are not numeric (text or category). Encode them first, "
+            "e.g. with OneHotEncoder or OrdinalEncoder in a ColumnTransformer, or drop them; "
+            "a column naming the series belongs in series_column."
+        )
+
+
+def _describe(label):
+    return "X" if label is None else f"series {label!r}"
+
+
+def _time_step(times, order, bounds, labels):
+    """Kind of time index and its regular step, checking order and duplicates."""
+    if isinstance(times, pd.DatetimeIndex) or pd.api.types.is_datetime64_any_dtype(times):
+        kind, ticks = "datetime", np.asarray(pd.DatetimeIndex(times).asi8)
+    elif pd.api.types.is_integer_dtype(getattr(times, "dtype", None)):
+        kind, ticks = "integer", np.asarray(times, dtype=np.int64)
+    else:
+        if len(labels) > 1:
+            raise ValueError(
+                "A panel needs a DatetimeIndex or integer time (index or index level) to "
+                "align its series; got an index of dtype "
+                f"{getattr(times, 'dtype', type(times))}."
+            )
+        return None, None
+    sorted_ticks = ticks[order]
+    diffs = np.diff(sorted_ticks)
+    inside = np.ones(len(diffs), dtype=bool)
+    inside[bounds[1:-1] - 1] = False  # differences across two series
+    bad = np.flatnonzero(inside & (diffs <= 0))
+    if len(bad):
+        series = labels[np.searchsorted(bounds, bad[0], side="right") - 1]
+        what = "duplicated" if diffs[bad[0]] == 0 else "out of time order"
+        raise ValueError(
+            f"The time index of {_describe(series)} has rows {what} (at "
+            f"{times[order[bad[0] + 1]]}). Sort it (X.sort_index()) and drop duplicated time "
+            "steps (X[~X.index.duplicated()] or drop_duplicates) first."
+        )
+    steps = diffs[inside]
+    if kind == "datetime" and isinstance(times, pd.DatetimeIndex) and times.freq is not None:
+        return kind, times.freq
+    if len(steps) == 0:
+        return kind, (pd.Timedelta(1, "h") if kind == "datetime" else 1)
+    step = int(steps.min())
+    if (steps % step == 0).all():
+        return kind, (pd.Timedelta(step, unit="ns") if kind == "datetime" else step)
+    if kind == "datetime":
+        longest = int(np.argmax(np.diff(bounds)))
+        block = pd.DatetimeIndex(sorted_ticks[bounds[longest] : bounds[longest + 1]])
+        freq = pd.infer_freq(block) if len(block) >= 3 else None
+        if freq is not None:
+            return kind, pd.tseries.frequencies.to_offset(freq)
+    raise ValueError(
+        "The time index is not regular: steps between rows are not multiples of one step "
+        f"(smallest step {steps.min()}). Resample the series to a regular frequency first "
+        "(X.resample(...).mean())."
+    )
+
+
+def _grid_positions(times, order, bounds, kind, step, labels):
+    """Start label, grid position of every row (sorted order) and grid length per block."""
+    n_series = len(bounds) - 1
+    if kind is None:
+        return [None], np.arange(len(order)), np.array([len(order)])
+    ordered = pd.Index(times)[order]
+    if kind == "datetime":
+        ordered = pd.DatetimeIndex(ordered)
+    starts = [ordered[bounds[i]] for i in range(n_series)]
+    if isinstance(step, (pd.Timedelta, int)) or kind == "integer":
+        ticks = ordered.asi8 if kind == "datetime" else np.asarray(ordered, dtype=np.int64)
+        unit = step.value if kind == "datetime" else int(step)
+        first = np.repeat(ticks[bounds[:-1]], np.diff(bounds))
+        offsets = ticks - first
+        if (offsets % unit).any():
+            series = labels[np.searchsorted(bounds, np.flatnonzero(offsets % unit)[0], "right") - 1]
+            raise ValueError(
+                f"The timestamps of {_describe(series)} are not on a regular grid of step "
+                f"{step}; resample X to a regular frequency first."
+            )
+        positions = offsets // unit
+    else:  # calendar offsets (months, business days): place rows on date_range grids
+        positions = np.empty(len(order), dtype=np.int64)
+        for i in range(n_series):
+            block = ordered[bounds[i] : bounds[i + 1]]
+            grid = pd.date_range(block[0], block[-1], freq=step)
+            where = grid.get_indexer(block)
+            if (where < 0).any():
+                raise ValueError(
+                    f"The timestamps of {_describe(labels[i])} are not on a regular "
+                    f"{step.freqstr} grid; resample X first."
+                )
+            positions[bounds[i] : bounds[i + 1]] = where
+    last = positions[bounds[1:] - 1] if len(order) else np.zeros(n_series, dtype=np.int64)
+    return starts, positions, last + 1
+
+
+def _static_table(values, static_pos, names, order, bounds, labels):
+    n_series = len(bounds) - 1
+    table = np.empty((n_series, len(static_pos)))
+    for j, i in enumerate(static_pos):
+        column = values.iloc[:, i].to_numpy(dtype=np.float64, na_value=np.nan)[order]
+        if not np.isfinite(column).all():
+            raise ValueError(f"Static column {names[i]!r} holds NaN or infinite values.")
+        first = column[bounds[:-1]]
+        changes = column != np.repeat(first, np.diff(bounds))
+        if changes.any():
+            series = labels[np.searchsorted(bounds, np.flatnonzero(changes)[0], "right") - 1]
+            raise ValueError(
+                f"Static column {names[i]!r} is not constant within {_describe(series)}; "
+                "static_columns hold one value per series. Treat it as a time-varying "
+                "column instead (remove it from static_columns)."
+            )
+        table[:, j] = first
+    return table

@@ -1,0 +1,194 @@
+"""Forecasts of a fitted estimator for the rows of a new ``X``.
+
+Every series of ``X`` is laid out as ``input_size - 1`` context rows (the
+end of the series seen in ``fit``, or its first row repeated), its own rows,
+and ``horizon`` rows after its end that hold the known-ahead values given by
+``future=`` (or nothing: forecasts that would read them are NaN).
+"""
+
+import numpy as np
+import pandas as pd
+
+from sktsmixer import _training
+from sktsmixer.data import parse_panel
+from sktsmixer.preparation import fill_forward, standardize_blocks
+from sktsmixer.windowing import predict_windows
+
+__all__ = ["ForecastInputs", "future_rows"]
+
+
+def future_rows(est, panel, future):
+    """Check ``future`` and return its values ``(n_series, horizon, n_future)``, or None."""
+    names = [est._dynamic_names[i] for i in est.future_indices_]
+    if future is None:
+        return None
+    if not names:
+        raise ValueError(
+            "future= holds values of future_columns, and this estimator has none; fit it "
+            "with future_columns=[...] or drop future=."
+        )
+    horizon = est.horizon
+    if not isinstance(future, pd.DataFrame):
+        values = np.asarray(future, dtype=np.float64)
+        if len(panel.labels) > 1 or values.shape != (horizon, len(names)):
+            raise ValueError(
+                f"future must hold the next horizon={horizon} rows of {names}: a DataFrame "
+                f"indexed like X, or an array of shape ({horizon}, {len(names)}); got an "
+                f"array of shape {values.shape}."
+            )
+        if not np.isfinite(values).all():
+            raise ValueError("future holds NaN or infinite values; pass the known values.")
+        return values[None]
+    missing = [name for name in names if name not in future.columns]
+    if missing:
+        raise ValueError(
+            f"future lacks the column(s) {missing}; it must hold the future_columns {names} "
+            f"for the next {horizon} rows after X."
+        )
+    keep = names + (
+        [est.series_column] if est.series_column in getattr(future, "columns", []) else []
+    )
+    f_panel, _, f_dynamic = parse_panel(future[keep], est.series_column)
+    found = {label: i for i, label in enumerate(f_panel.labels)}
+    out = np.empty((len(panel.labels), horizon, len(names)))
+    for i, label in enumerate(panel.labels):
+        what = "future" if label is None else f"future of series {label!r}"
+        if label not in found:
+            raise ValueError(f"future has no rows for series {label!r}; pass {horizon} rows.")
+        j = found[label]
+        expected = panel.next_label(i)
+        if expected is not None and f_panel.starts[j] != expected:
+            raise ValueError(
+                f"The {what} starts at {f_panel.starts[j]}, but X ends just before "
+                f"{expected}: future must continue X's index (its first row at {expected})."
+            )
+        block = slice(f_panel.offsets[j], f_panel.offsets[j + 1])
+        rows = f_panel.dynamic[block][:horizon]
+        if len(rows) < horizon or not f_panel.present[block][:horizon].all():
+            raise ValueError(
+                f"The {what} holds {int(f_panel.present[block][:horizon].sum())} of the "
+                f"{horizon} rows needed: pass every one of the next horizon={horizon} steps."
+            )
+        if not np.isfinite(rows).all():
+            raise ValueError(
+                f"The {what} holds NaN or infinite values in {names}; pass the known values."
+            )
+        out[i] = rows[:, [f_dynamic.index(name) for name in names]]
+    return out
+
+
+class ForecastInputs:
+    """Scaled model outputs for the rows of ``X`` (or the last row of every series)."""
+
+    def __init__(self, est, panel, X, future, last_only=False):
+        self.est, self.panel = est, panel
+        lead, trail = est.input_size - 1, est.horizon
+        lengths = panel.lengths
+        n_series = len(panel.labels)
+        codes = [est._series_codes.get(label) for label in panel.labels]
+        self.mean, self.scale = _training.block_statistics(est, panel, codes)
+        dynamic = panel.dynamic
+        if est.target_indices_ is not None:
+            self._raw_targets = dynamic[:, est.target_indices_].astype(np.float64)
+        standardize_blocks(dynamic, panel.offsets, self.mean, self.scale)
+        fill_forward(dynamic, panel.offsets)
+        ext_offsets = np.concatenate([[0], np.cumsum(lengths + lead + trail)])
+        n_dyn = dynamic.shape[1]
+        series = np.zeros((ext_offsets[-1], n_dyn), dtype="float32")
+        known = np.ones(ext_offsets[-1], dtype=bool)
+        future_idx = est.future_indices_
+        for i in range(n_series):
+            start, block = ext_offsets[i], dynamic[panel.offsets[i] : panel.offsets[i + 1]]
+            series[start + lead : start + lead + len(block)] = block
+            series[start : start + lead] = self._lead_rows(X, i, codes[i], block)
+            tail = slice(start + lead + len(block), ext_offsets[i + 1])
+            if len(future_idx):
+                if future is None:
+                    known[tail] = False
+                else:
+                    scaled = (future[i] - self.mean[i, future_idx]) / self.scale[i, future_idx]
+                    series[tail, future_idx] = scaled
+        features = _training.time_feature_rows(panel, est.time_feature_names_, lead, trail)
+        self.series = np.concatenate([series, features], axis=1)
+        self.layout = _training.layout_of(est, n_dyn)
+        block_of_row = np.searchsorted(panel.offsets, panel.rows, side="right") - 1
+        if last_only:
+            block_of_row = np.arange(n_series)
+            positions = lengths - 1
+        else:
+            positions = panel.rows - panel.offsets[block_of_row]
+        self.blocks = block_of_row
+        self.ends = ext_offsets[block_of_row] + lead + positions
+        lookahead = est.horizon if est.target_indices_ is not None else 0
+        unknown = np.concatenate([[0], np.cumsum(~known)])
+        self.needs_future = (unknown[self.ends + lookahead + 1] - unknown[self.ends + 1]) > 0
+        static = _training.scaled_static(est, panel)
+        batch = _training.predict_batch_size(est, self.layout, self.series.shape[1])
+        self.raw = predict_windows(
+            est.model_, self.layout, self.series, self.ends, self.blocks, static, batch
+        )
+        self.raw[self.needs_future] = np.nan
+
+    def _lead_rows(self, X, i, code, block):
+        est, lead = self.est, self.est.input_size - 1
+        context = est._context
+        continues = code is not None and (
+            (est.context == "continue" and len(self.panel.labels) == 1)
+            or (
+                est.context == "auto"
+                and self.panel.starts[i] is not None
+                and context["next"][code] is not None
+                and self.panel.starts[i] == context["next"][code]
+            )
+        )
+        if continues:
+            return context["rows"][code]
+        return np.repeat(block[:1], lead, axis=0)
+
+    def point(self):
+        """Scaled point forecasts ``(n, steps, n_targets)``: the median for quantiles."""
+        if self.est.quantiles_ is None:
+            return self.raw
+        median = int(np.flatnonzero(np.isclose(self.est.quantiles_, 0.5))[0])
+        return self.raw[..., median]
+
+    def unscale(self, values):
+        """Scaled forecasts ``(n, steps, n_targets)`` back in the units of the data."""
+        est = self.est
+        if est.target_indices_ is None:
+            mean, scale = est._y_mean[0], est._y_scale[0]
+            return values * scale + mean
+        mean = self.mean[self.blocks][:, None, est.target_indices_]
+        scale = self.scale[self.blocks][:, None, est.target_indices_]
+        if values.ndim == 4:
+            mean, scale = mean[..., None], scale[..., None]
+        return values * scale + mean
+
+    def future_truth(self):
+        """The targets on the ``horizon`` rows after every row, inside its series (else NaN)."""
+        panel, est = self.panel, self.est
+        raw = self._raw_targets
+        lengths = panel.lengths
+        block = self.blocks
+        position = panel.rows - panel.offsets[block]
+        steps = np.arange(1, est.horizon + 1)
+        target_pos = position[:, None] + steps
+        inside = target_pos < lengths[block][:, None]
+        rows = panel.offsets[block][:, None] + np.minimum(target_pos, lengths[block][:, None] - 1)
+        truth = raw[rows]
+        truth[~inside] = np.nan
+        return truth
+
+    def forecast_index(self):
+        """Index of ``forecast``'s rows: continued time, per series for a panel."""
+        panel, est = self.panel, self.est
+        if panel.index_kind is None:
+            return None
+        pieces = [panel.block_times(i, 0, est.horizon)[-est.horizon :] for i in range(len(panel.labels))]
+        if len(panel.labels) == 1 and panel.labels[0] is None:
+            return pieces[0].rename(panel.time_name)
+        labels = np.repeat(np.asarray(panel.labels, dtype=object), est.horizon)
+        times = pieces[0].append(pieces[1:]) if len(pieces) > 1 else pieces[0]
+        name = est.series_column if est.series_column is not None else "series"
+        return pd.MultiIndex.from_arrays([labels, times], names=[name, panel.time_name or "time"])
+

@@ -1,0 +1,433 @@
+"""Forecast and training-loss plots following scikit-learn's Display pattern.
+
+matplotlib is imported lazily: ``pip install sktsmixer[plot]`` to use these.
+"""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError
+
+__all__ = ["ForecastDisplay", "LossCurveDisplay"]
+
+
+def _check_matplotlib(caller):
+    """Import pyplot or raise an ImportError that says how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            f"{caller} requires matplotlib; install it with `pip install sktsmixer[plot]` "
+            "(or `pip install matplotlib`)."
+        ) from exc
+    return plt
+
+
+def _style(defaults, user, artist):
+    """Defaults overridden by ``user``, aliases (``c``, ``lw``, ...) resolved."""
+    from matplotlib.cbook import normalize_kwargs
+
+    user = normalize_kwargs(user or {}, artist)
+    if artist.__name__ == "PolyCollection" and {"facecolor", "edgecolor"} & user.keys():
+        defaults = {k: v for k, v in defaults.items() if k != "color"}
+    return {**defaults, **user}
+
+
+def _as_series(values, name, index=None):
+    """A Series from a Series, a one-column DataFrame or (given ``index``) a 1-D array."""
+    if isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise ValueError(f"{name} must be a Series or one column; got {values.shape[1]}.")
+        values = values.iloc[:, 0]
+    if isinstance(values, pd.Series):
+        return values
+    if index is None:
+        raise ValueError(f"{name} must be a pandas Series with a time index.")
+    array = np.asarray(values, dtype=float)
+    if array.ndim != 1 or len(array) != len(index):
+        raise ValueError(
+            f"{name} must be 1-D with one value per forecast step ({len(index)}); "
+            f"got shape {array.shape}."
+        )
+    return pd.Series(array, index=index)
+
+
+class ForecastDisplay:
+    """Forecast plot: past values, point forecast, prediction interval, actuals.
+
+    Build it with :meth:`from_estimator` or :meth:`from_predictions`; all
+    parameters are stored as attributes. Needs matplotlib
+    (``pip install sktsmixer[plot]``).
+
+    Parameters
+    ----------
+    history : Series
+        Past values of one target, indexed by time.
+    forecast : Series
+        Point forecast, indexed by the future time steps.
+    lower, upper : Series or array-like of shape (n_steps,), default=None
+        Bounds of the prediction interval; both or neither. Arrays take the
+        index of ``forecast``.
+    actual : Series or array-like, default=None
+        True future values, when known. Arrays take the index of ``forecast``.
+    target_name : str, default=None
+        Y-axis label; defaults to the name of ``forecast`` or ``history``.
+    coverage : float, default=None
+        Nominal coverage of the interval, used in its legend label.
+
+    Attributes
+    ----------
+    history_line_ : matplotlib Line2D
+        The past values.
+    forecast_line_ : matplotlib Line2D
+        The point forecast.
+    band_ : matplotlib PolyCollection or None
+        The prediction interval; None without ``lower``/``upper``.
+    actual_line_ : matplotlib Line2D or None
+        The true future values; None without ``actual``.
+    ax_ : matplotlib Axes
+        Axes with the plot.
+    figure_ : matplotlib Figure
+        Figure containing the plot.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np, pandas as pd
+    >>> from sktsmixer.plotting import ForecastDisplay
+    >>> time = pd.date_range("2024-01-01", periods=54, freq="h")
+    >>> load = pd.Series(np.sin(np.arange(54) / 4), index=time, name="load")
+    >>> history, future = load.iloc[:48], load.iloc[48:]
+    >>> forecast = future + 0.1
+    >>> display = ForecastDisplay.from_predictions(
+    ...     history, forecast, lower=forecast - 0.3, upper=forecast + 0.3,
+    ...     actual=future, coverage=0.9, n_history=24)
+    >>> [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    ['history', 'forecast', '90% interval', 'actual']
+    >>> matplotlib.pyplot.close("all")
+    """
+
+    def __init__(
+        self,
+        history,
+        forecast,
+        lower=None,
+        upper=None,
+        actual=None,
+        target_name=None,
+        coverage=None,
+    ):
+        self.history = _as_series(history, "history")
+        self.forecast = _as_series(forecast, "forecast")
+        if (lower is None) != (upper is None):
+            raise ValueError("Give both lower and upper for the interval, or neither.")
+        index = self.forecast.index
+        self.lower = None if lower is None else _as_series(lower, "lower", index)
+        self.upper = None if upper is None else _as_series(upper, "upper", index)
+        for name, bound in (("lower", self.lower), ("upper", self.upper)):
+            if bound is not None and len(bound) != len(index):
+                raise ValueError(f"{name} has {len(bound)} values but forecast has {len(index)}.")
+        self.actual = None if actual is None else _as_series(actual, "actual", index)
+        self.target_name = target_name
+        self.coverage = coverage
+
+    def plot(
+        self,
+        ax=None,
+        *,
+        n_history=None,
+        history_kw=None,
+        forecast_kw=None,
+        band_kw=None,
+        actual_kw=None,
+    ):
+        """Draw the plot.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure and axes when None.
+        n_history : int, default=None
+            Show only the last ``n_history`` points of the history (all when None).
+        history_kw, forecast_kw, band_kw, actual_kw : dict, default=None
+            Keywords for ``ax.plot`` (lines) and ``ax.fill_between`` (band),
+            overriding the defaults (e.g. ``{"color": "k", "label": "past"}``).
+
+        Returns
+        -------
+        display : ForecastDisplay
+            The display, with the artists stored as attributes.
+        """
+        plt = _check_matplotlib(f"{type(self).__name__}.plot")
+        from matplotlib.collections import PolyCollection
+        from matplotlib.lines import Line2D
+
+        history = self.history
+        if n_history is not None:
+            if not isinstance(n_history, numbers.Integral) or n_history < 1:
+                raise ValueError(f"n_history must be a positive integer; got {n_history!r}.")
+            history = history.iloc[-n_history:]
+        if ax is None:
+            _, ax = plt.subplots()
+
+        style = _style({"color": "C0", "label": "history"}, history_kw, Line2D)
+        (self.history_line_,) = ax.plot(history.index, history.to_numpy(), **style)
+        style = _style({"color": "C1", "label": "forecast"}, forecast_kw, Line2D)
+        (self.forecast_line_,) = ax.plot(self.forecast.index, self.forecast.to_numpy(), **style)
+        self.band_ = None
+        if self.lower is not None:
+            label = "prediction interval"
+            if self.coverage is not None:
+                label = f"{self.coverage * 100:g}% interval"
+            defaults = {"color": "C1", "alpha": 0.25, "linewidth": 0, "label": label}
+            self.band_ = ax.fill_between(
+                self.forecast.index,
+                self.lower.to_numpy(dtype=float),
+                self.upper.to_numpy(dtype=float),
+                **_style(defaults, band_kw, PolyCollection),
+            )
+        self.actual_line_ = None
+        if self.actual is not None:
+            defaults = {"color": "k", "linestyle": "--", "label": "actual"}
+            (self.actual_line_,) = ax.plot(
+                self.actual.index, self.actual.to_numpy(), **_style(defaults, actual_kw, Line2D)
+            )
+        target = self.target_name or self.forecast.name or self.history.name
+        ax.set(xlabel=history.index.name or "time", ylabel=None if target is None else str(target))
+        ax.legend()
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_predictions(
+        cls,
+        history,
+        forecast,
+        *,
+        lower=None,
+        upper=None,
+        actual=None,
+        target_name=None,
+        coverage=None,
+        ax=None,
+        n_history=None,
+        **plot_kw,
+    ):
+        """Plot a forecast given as Series.
+
+        Parameters
+        ----------
+        history, forecast, lower, upper, actual, target_name, coverage
+            As in :class:`ForecastDisplay`.
+        ax, n_history
+            As in :meth:`plot`.
+        **plot_kw
+            ``history_kw``, ``forecast_kw``, ``band_kw``, ``actual_kw`` of :meth:`plot`.
+
+        Returns
+        -------
+        display : ForecastDisplay
+        """
+        _check_matplotlib(f"{cls.__name__}.from_predictions")
+        display = cls(history, forecast, lower, upper, actual, target_name, coverage)
+        return display.plot(ax, n_history=n_history, **plot_kw)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        *,
+        future=None,
+        target=None,
+        coverage=None,
+        actual=None,
+        series=None,
+        ax=None,
+        n_history=None,
+        **plot_kw,
+    ):
+        """Forecast the steps after ``X`` with ``estimator`` and plot them.
+
+        Parameters
+        ----------
+        estimator : fitted TSMixerRegressor
+            Fitted with ``y=None``; its ``forecast(X, future=, coverage=)`` is called.
+        X : DataFrame
+            Recent data, oldest first, with a time index (single series) or,
+            for a panel, a (series, time) MultiIndex or the estimator's
+            ``series_column``. Its target column is drawn as the history.
+        future : DataFrame, default=None
+            Known-ahead columns for the forecast steps, passed to ``forecast``.
+        target : str, default=None
+            Target to plot; the first of ``estimator.target_names_`` when None.
+        coverage : float, default=None
+            Draw the prediction interval of this coverage (e.g. 0.9).
+        actual : Series, DataFrame or array-like, default=None
+            True future values. A DataFrame is read like ``X``; only the
+            points at the forecast's time steps are drawn.
+        series : object, default=None
+            Series to plot from a panel forecast; required with several series.
+        ax, n_history
+            As in :meth:`plot`.
+        **plot_kw
+            ``history_kw``, ``forecast_kw``, ``band_kw``, ``actual_kw`` of :meth:`plot`.
+
+        Returns
+        -------
+        display : ForecastDisplay
+        """
+        _check_matplotlib(f"{cls.__name__}.from_estimator")
+        kwargs = {k: v for k, v in (("future", future), ("coverage", coverage)) if v is not None}
+        forecast = estimator.forecast(X, **kwargs)
+        if not isinstance(forecast, pd.DataFrame):
+            raise ValueError("from_estimator needs X as a DataFrame with a time index.")
+        if target is None:
+            target = list(getattr(estimator, "target_names_", forecast.columns))[0]
+        if target not in forecast.columns:
+            raise ValueError(
+                f"target {target!r} is not a forecast column: {list(forecast.columns)}."
+            )
+        if isinstance(forecast.index, pd.MultiIndex):
+            ids = forecast.index.get_level_values(0).unique()
+            if series is None and len(ids) != 1:
+                raise ValueError(
+                    f"The forecast covers {len(ids)} series: pass series= one of {list(ids)}."
+                )
+            series = ids[0] if series is None else series
+            if series not in ids:
+                raise ValueError(f"series {series!r} is not in the forecast: {list(ids)}.")
+            forecast = forecast.xs(series, level=0)
+        elif series is not None:
+            raise ValueError("series= is only for a panel forecast; this one has one series.")
+        column = getattr(estimator, "series_column", None)
+        history = _series_values(X, target, series, column, "X")
+        steps = forecast.index
+        if isinstance(actual, (pd.DataFrame, pd.Series)):
+            if isinstance(actual, pd.DataFrame):
+                actual = _series_values(actual, target, series, column, "actual")
+            if actual.index.isin(steps).any():
+                actual = actual[actual.index.isin(steps)]
+            elif len(actual) == len(steps):
+                actual = actual.to_numpy()
+            else:
+                raise ValueError("actual shares no time step with the forecast.")
+        bounds = [f"{target}_lower", f"{target}_upper"]
+        lower, upper = (forecast[b] if b in forecast.columns else None for b in bounds)
+        display = cls(history, forecast[target], lower, upper, actual, target, coverage)
+        return display.plot(ax, n_history=n_history, **plot_kw)
+
+
+def _series_values(frame, target, series, column, name):
+    """Column ``target`` of one series of a (possibly long or MultiIndexed) frame."""
+    if target not in frame.columns:
+        raise ValueError(f"{name} has no column {target!r}.")
+    if series is None:
+        return frame[target]
+    if column is not None and column in frame.columns:
+        return frame.loc[frame[column] == series, target]
+    if isinstance(frame.index, pd.MultiIndex):
+        level = column if column in frame.index.names else 0
+        return frame.xs(series, level=level)[target]
+    raise ValueError(f"Cannot find the series of {name}: give it a (series, time) MultiIndex.")
+
+
+class LossCurveDisplay:
+    """Training (and validation) loss per epoch.
+
+    Parameters
+    ----------
+    history : dict or keras History
+        ``{"loss": [...], "val_loss": [...]}`` (``val_loss`` optional), e.g.
+        the ``history_`` of a fitted TSMixerRegressor.
+
+    Attributes
+    ----------
+    train_line_ : matplotlib Line2D
+        Training loss.
+    validation_line_ : matplotlib Line2D or None
+        Validation loss; None without ``val_loss``.
+    ax_ : matplotlib Axes
+        Axes with the plot.
+    figure_ : matplotlib Figure
+        Figure containing the plot.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from sktsmixer.plotting import LossCurveDisplay
+    >>> display = LossCurveDisplay({"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.7, 0.6]})
+    >>> display = display.plot(log_scale=True)
+    >>> display.validation_line_.get_ydata().tolist()
+    [1.1, 0.7, 0.6]
+    >>> matplotlib.pyplot.close("all")
+    """
+
+    def __init__(self, history):
+        history = dict(getattr(history, "history", history))
+        if not len(history.get("loss", ())):
+            raise ValueError("history needs a non-empty 'loss' list.")
+        self.history = history
+
+    def plot(self, ax=None, *, log_scale=False, train_kw=None, validation_kw=None):
+        """Draw the loss curves.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure and axes when None.
+        log_scale : bool, default=False
+            Logarithmic y-axis.
+        train_kw, validation_kw : dict, default=None
+            Keywords for ``ax.plot`` overriding the defaults.
+
+        Returns
+        -------
+        display : LossCurveDisplay
+        """
+        plt = _check_matplotlib(f"{type(self).__name__}.plot")
+        from matplotlib.lines import Line2D
+        from matplotlib.ticker import MaxNLocator
+
+        if ax is None:
+            _, ax = plt.subplots()
+        loss = np.asarray(self.history["loss"], dtype=float)
+        epochs = np.arange(1, len(loss) + 1)
+        style = _style({"color": "C0", "label": "training loss"}, train_kw, Line2D)
+        (self.train_line_,) = ax.plot(epochs, loss, **style)
+        self.validation_line_ = None
+        if len(self.history.get("val_loss", ())):
+            val = np.asarray(self.history["val_loss"], dtype=float)
+            style = _style({"color": "C1", "label": "validation loss"}, validation_kw, Line2D)
+            (self.validation_line_,) = ax.plot(np.arange(1, len(val) + 1), val, **style)
+        if log_scale:
+            ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set(xlabel="epoch", ylabel="loss")
+        ax.legend()
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls, estimator, ax=None, *, log_scale=False, train_kw=None, validation_kw=None
+    ):
+        """Plot the ``history_`` of a fitted estimator.
+
+        Parameters
+        ----------
+        estimator : fitted TSMixerRegressor
+        ax, log_scale, train_kw, validation_kw
+            As in :meth:`plot`.
+
+        Returns
+        -------
+        display : LossCurveDisplay
+        """
+        _check_matplotlib(f"{cls.__name__}.from_estimator")
+        if getattr(estimator, "history_", None) is None:
+            raise NotFittedError(f"{type(estimator).__name__} is not fitted: it has no history_.")
+        return cls(estimator.history_).plot(
+            ax, log_scale=log_scale, train_kw=train_kw, validation_kw=validation_kw
+        )
