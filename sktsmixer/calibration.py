@@ -47,7 +47,7 @@ def conformal_quantile(scores, coverage):
     ordered = np.sort(scores, axis=0)  # NaN sort last
     rank = np.ceil((counts + 1) * coverage).astype(int)  # 1-based rank of the score
     enough = (rank <= counts) & (counts > 0)
-    taken = np.take_along_axis(ordered, np.clip(rank - 1, 0, None)[None], axis=0)[0]
+    taken = np.take_along_axis(ordered, np.clip(rank - 1, 0, len(ordered) - 1)[None], axis=0)[0]
     return np.where(enough, taken, np.inf)
 
 

@@ -127,8 +127,10 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         Normalisation inside the mixing blocks.
     revin : bool or "auto", default="auto"
         Reversible instance normalisation. "auto" uses it when ``y`` is None
-        and not when ``y`` is given, where the level of the inputs may carry
-        the answer.
+        without known-ahead or static inputs (the paper's setting), and not
+        when ``y`` is given, where the level of the inputs may carry the
+        answer, nor with covariates, whose effect it would distort (every
+        series is standardised by its own statistics anyway).
     embed_dim : int or None, default=None
         Plain model: None mixes the raw channels; an int first lifts them to
         ``embed_dim`` channels with a convolutional ``TokenEmbedding``. With
@@ -461,7 +463,12 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
 
     def _build_model(self, seed, layout):
         mode_1 = self.target_indices_ is not None
-        revin = mode_1 if self.revin == "auto" else bool(self.revin)
+        # Instance normalisation rescales the targets by statistics of the
+        # past window only; known-ahead and static inputs stay in the units of
+        # the series, so with them the effect of a covariate would change from
+        # window to window. The series are standardised per series anyway.
+        covariates = bool(layout.future_columns) or layout.n_static > 0
+        revin = (mode_1 and not covariates) if self.revin == "auto" else bool(self.revin)
         if layout.named:
             return build_tsmixer_ext(
                 input_size=self.input_size,

@@ -15,9 +15,9 @@ __all__ = ["TIME_FEATURES", "resolve_time_features", "time_feature_matrix"]
 TIME_FEATURES = {
     "minute": (lambda t: t.minute, 60),
     "hour": (lambda t: t.hour + t.minute / 60, 24),
-    "dayofweek": (lambda t: t.dayofweek + t.hour / 24, 7),
+    "dayofweek": (lambda t: t.day_of_week + t.hour / 24, 7),
     "dayofmonth": (lambda t: t.day - 1, 31),
-    "dayofyear": (lambda t: t.dayofyear - 1, 366),
+    "dayofyear": (lambda t: t.day_of_year - 1, 366),
     "month": (lambda t: t.month - 1, 12),
 }
 
@@ -42,7 +42,7 @@ def resolve_time_features(spec, step):
     """
     if spec is None:
         return []
-    if step is None or not isinstance(step, (pd.Timedelta, pd.DateOffset)):
+    if step is None or not isinstance(step, (pd.Timedelta, pd.offsets.BaseOffset)):
         raise ValueError(
             f"time_features={spec!r} needs X indexed by a regular DatetimeIndex (or a "
             "(series, time) MultiIndex whose time level is one); set the timestamps as the "

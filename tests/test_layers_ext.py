@@ -256,6 +256,7 @@ def test_config_round_trip_gives_identical_outputs(make, with_static):
 def trained():
     model = build_tsmixer_ext(10, 4, 3, [1], n_quantiles=3, ff_dim=6, seed=3, **FULL)
     model.compile(optimizer="adam", loss=PinballLoss([0.1, 0.5, 0.8]))
+    model.optimizer.build(model.trainable_variables)
     return _randomize(model)  # every weight, batch-norm statistics included
 
 
