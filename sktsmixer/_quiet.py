@@ -3,9 +3,10 @@
 TensorFlow prints lines such as "Could not find cuda drivers" or "failed
 call to cuInit" from C++ before its logging is configured, so
 ``TF_CPP_MIN_LOG_LEVEL`` alone does not silence them: on a machine without a
-GPU they read like failures. Unless the user has chosen a log level
-themselves, TensorFlow is imported with the process' stderr file descriptor
-pointed at /dev/null for the duration of the import only.
+GPU they read like failures (TensorFlow 2.21 prints them whatever
+``TF_CPP_MIN_LOG_LEVEL`` says). Unless the user asked for every log line
+(``TF_CPP_MIN_LOG_LEVEL=0``), TensorFlow is imported with the process' stderr
+file descriptor pointed at /dev/null for the duration of the import only.
 """
 
 import contextlib
@@ -45,10 +46,13 @@ def _stderr_silenced():
 
 def import_backend_quietly():
     """Import TensorFlow (when it is the Keras backend) without its C++ start-up noise."""
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ or "tensorflow" in sys.modules:
+    if "tensorflow" in sys.modules:
         return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    if _keras_backend() != "tensorflow":
+    # A level the user set (often "3", to silence exactly these lines) does not
+    # reach the lines logged before absl is initialised: silence the import
+    # unless they asked for everything.
+    level = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if level.strip() == "0" or _keras_backend() != "tensorflow":
         return
     with _stderr_silenced():
         try:

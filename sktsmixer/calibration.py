@@ -108,5 +108,6 @@ class SplitConformal:
         )
         margin = conformal_quantile(scores, coverage)
         lower, upper = y_quantiles[..., lo] - margin, y_quantiles[..., hi] + margin
-        # A negative margin can shrink the band past the point: keep lower <= upper.
-        return np.minimum(lower, upper), np.maximum(lower, upper)
+        # A negative margin can shrink the band past the point: keep lower <= point <= upper.
+        bounds = np.stack([lower, upper, y_point])
+        return bounds.min(axis=0), bounds.max(axis=0)

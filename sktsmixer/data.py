@@ -247,7 +247,7 @@ def _describe(label):
 def _time_step(times, order, bounds, labels):
     """Kind of time index and its regular step, checking order and duplicates."""
     if isinstance(times, pd.DatetimeIndex) or pd.api.types.is_datetime64_any_dtype(times):
-        kind, ticks = "datetime", np.asarray(pd.DatetimeIndex(times).asi8)
+        kind, ticks = "datetime", np.asarray(pd.DatetimeIndex(times).as_unit("ns").asi8)
     elif pd.api.types.is_integer_dtype(getattr(times, "dtype", None)):
         kind, ticks = "integer", np.asarray(times, dtype=np.int64)
     else:
@@ -302,7 +302,7 @@ def _grid_positions(times, order, bounds, kind, step, labels):
         ordered = pd.DatetimeIndex(ordered)
     starts = [ordered[bounds[i]] for i in range(n_series)]
     if isinstance(step, (pd.Timedelta, int)) or kind == "integer":
-        ticks = ordered.asi8 if kind == "datetime" else np.asarray(ordered, dtype=np.int64)
+        ticks = ordered.as_unit("ns").asi8 if kind == "datetime" else np.asarray(ordered, dtype=np.int64)
         unit = step.value if kind == "datetime" else int(step)
         first = np.repeat(ticks[bounds[:-1]], np.diff(bounds))
         offsets = ticks - first

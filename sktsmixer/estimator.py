@@ -178,9 +178,11 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         The trained Keras model (``build_tsmixer`` without covariates,
         ``build_tsmixer_ext`` with them or with quantiles).
     n_features_in_ : int
-        Number of columns of ``X`` seen in ``fit``.
+        Number of value columns of ``X`` seen in ``fit`` (the series column
+        is not one).
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of ``X``, when it is a DataFrame with string names.
+        Names of the value columns of ``X``, when it is a DataFrame with
+        string names.
     target_indices_ : ndarray of int or None
         Positions of the forecast columns among the value columns of ``X``
         (None when ``y`` was given).
@@ -395,6 +397,12 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
             )
 
     def _check_input_names(self, X, reset):
+        if isinstance(X, pd.DataFrame):
+            # The value columns only (an empty frame, no copy of the data): a
+            # panel with the series as a column or as an index level is the same.
+            X = X.iloc[:0]
+            if self.series_column is not None and self.series_column in X.columns:
+                X = X.drop(columns=[self.series_column])
         if hasattr(X, "columns") or reset:
             _check_feature_names(self, X, reset=reset)
         shape = getattr(X, "shape", None)
