@@ -18,7 +18,7 @@ def make_load_data(n_hours=24 * 90, seed=0):
     hours = pd.date_range("2025-01-01", periods=n_hours, freq="h")
     t = np.arange(n_hours)
     daily = np.sin(2 * np.pi * (t % 24) / 24)
-    weekly = np.where(hours.dayofweek >= 5, -1.0, 0.5)
+    weekly = np.where(hours.day_of_week >= 5, -1.0, 0.5)
     temperature = 12 + 6 * np.sin(2 * np.pi * (t - 15) / 24) + rng.normal(0, 0.5, n_hours)
     load = 100 + 20 * daily + 8 * weekly + 0.8 * temperature + rng.normal(0, 2, n_hours)
     return pd.DataFrame({"load": load, "temperature": temperature}, index=hours)

@@ -132,13 +132,22 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None):
         Names of the time-varying columns, in ``X``'s order.
     """
     X_in = X
-    if isinstance(X, pd.Series) or (not isinstance(X, pd.DataFrame) and np.ndim(X) == 1):
+    if not isinstance(X, (pd.DataFrame, pd.Series)):
+        X = check_array(
+            X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_2d=False, allow_nd=True
+        )
+    if isinstance(X, pd.Series) or X.ndim == 1:
         raise ValueError(
             "X must be 2-D with one row per time step and one column per variable; got a "
-            "1-D series. Pass a one-column DataFrame (series.to_frame()) or "
-            "array.reshape(-1, 1)."
+            "1-D series. Reshape your data: pass a one-column DataFrame (series.to_frame()) "
+            "or array.reshape(-1, 1)."
         )
     if not isinstance(X, pd.DataFrame):
+        if X.ndim != 2:
+            raise ValueError(
+                f"X must be 2-D (rows = time steps, columns = variables); got an array of "
+                f"shape {X.shape}. A panel goes in a long DataFrame with a series_column."
+            )
         if series_column is not None:
             raise ValueError(
                 f"series_column={series_column!r} needs X as a DataFrame (long format, one "

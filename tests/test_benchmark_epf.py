@@ -45,14 +45,15 @@ def test_electricity_prices_quick(tmp_path):
         "tsmixer-global",
     ]
     assert report["blocks"]["test"].endswith("(14 days)")
+    zero = report["blocks"]["test_mean_abs_price"]  # the MAE of forecasting 0
     naive = rows["seasonal-naive"]["test"]
     for name, row in rows.items():
         test = row["test"]
         assert set(test) >= {"mae_FR", "mae_BE", "mae", "rmse"}
         assert 0 < test["mae"] <= test["rmse"]
         assert test["mae"] == pytest.approx((test["mae_FR"] + test["mae_BE"]) / 2)
-        # Even a two-epoch model is a forecast, not noise: within a few times
-        # the error of last week's prices (prices here are about 30-60 EUR/MWh).
-        assert test["mae"] < 3 * naive["mae"], name
+        # Even a 40-step model has learned the price level: well below the
+        # error of forecasting zero, and within a few times last week's prices.
+        assert test["mae"] < 0.8 * zero and test["mae"] < 3 * naive["mae"], name
         assert row["fit_seconds"] >= 0
     assert "MAE all" in result.stdout

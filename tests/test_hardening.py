@@ -312,7 +312,7 @@ def test_inputs_are_never_modified(kind):
 
 # ------------------------------------------------ property-based: data contract
 
-ALLOWED = (ValueError, NotFittedError)  # InvalidParameterError is a ValueError
+ALLOWED = (ValueError, NotFittedError)  # sklearn's InvalidParameterError is a ValueError
 assert issubclass(InvalidParameterError, ValueError)
 # Valid choices are listed more often than invalid ones: a fit costs seconds,
 # a rejected input milliseconds, and both should be well represented.
@@ -320,24 +320,25 @@ INDEX_KINDS = ["hourly", "range", "array", "int_gaps", "string"] * 2 + ["shuffle
 DTYPES = ["float64", "float32", "int64", "bool"]
 TARGETS = ["none", "one", "list"] * 2 + ["unknown_name", "out_of_range", "empty", "duplicate"]
 Y_KINDS = ["none"] * 6 + ["1d", "2d", "short"]
-# Examples tried per property test, by outcome (the counts are printed: pytest -s).
-EXAMPLE_COUNTS = collections.defaultdict(collections.Counter)
 
 
 @st.composite
-def data_sets(draw, max_rows=80):
+def data_sets(draw, max_rows=80, columns=None):
+    """X as the user may pass it: arrays or DataFrames of any dtype, NaN and
+    infinite values anywhere, six kinds of index (two of them invalid), 1-D."""
     n_rows = draw(st.integers(0, max_rows))
-    n_columns = draw(st.integers(1, 4))
+    n_columns = draw(st.integers(1, 4) if columns is None else columns)
     dtype = draw(st.sampled_from(DTYPES))
     index_kind = draw(st.sampled_from(INDEX_KINDS))
     one_d = draw(st.sampled_from([False] * 9 + [True]))
     n_nan = draw(st.integers(0, 6))
     n_inf = draw(st.sampled_from([0, 0, 0, 1]))
+    inf = draw(st.sampled_from([np.inf, -np.inf]))
+    scale = draw(st.sampled_from([1.0, 1e-3, 1e4]))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    values = series(n_rows, n_columns, seed=int(rng.integers(2**16)))
-    values = values * draw(st.sampled_from([1.0, 1e-3, 1e4]))
+    values = scale * series(n_rows, n_columns, seed=int(rng.integers(2**16)))
     if dtype in ("float32", "float64"):
-        for count, fill in ((n_nan, np.nan), (n_inf, draw(st.sampled_from([np.inf, -np.inf])))):
+        for count, fill in ((n_nan, np.nan), (n_inf, inf)):
             if n_rows and count:
                 values[rng.integers(n_rows, size=count), rng.integers(n_columns, size=count)] = fill
         values = values.astype(dtype)
@@ -349,9 +350,8 @@ def data_sets(draw, max_rows=80):
         values = values[:, 0]
     if index_kind == "array":
         return values
-    columns = [f"c{i}" for i in range(n_columns)]
     frame = pd.DataFrame(values.reshape(n_rows, 1 if one_d else n_columns))
-    frame.columns = columns[: frame.shape[1]]
+    frame.columns = [f"c{i}" for i in range(frame.shape[1])]
     hourly = pd.date_range("2024-03-30", periods=n_rows, freq="h", name="time")
     if index_kind == "hourly":
         frame.index = hourly
@@ -368,7 +368,8 @@ def data_sets(draw, max_rows=80):
 
 
 def known_bug(X):
-    """Inputs that hit a reported bug (see the xfail tests below); remove when fixed."""
+    """Inputs that hit a reported bug (test_empty_dataframe_is_a_value_error);
+    remove this filter when it is fixed."""
     return isinstance(X, (pd.DataFrame, pd.Series)) and len(X) == 0
 
 
@@ -398,44 +399,70 @@ def targets_of(est, X, y):
 
 
 def call(counts, label, function, *args, **kwargs):
-    """``function(*args, **kwargs)``, or None when it raises an allowed error."""
+    """``function(*args, **kwargs)``, or None when it raises an allowed error.
+
+    Any other exception propagates and fails the property."""
     try:
         return function(*args, **kwargs)
     except ALLOWED as error:
         counts[f"{label}: {type(error).__name__}"] += 1
-        counts[f"DEBUG {label}: {str(error)[:70]}"] += 1
         return None
 
 
 def _copies(*values):
-    return [(v, v.copy(deep=True) if hasattr(v, "iloc") else np.array(v, copy=True))
-            for v in values if v is not None]
+    return [
+        (v, v.copy(deep=True) if hasattr(v, "iloc") else np.array(v, copy=True))
+        for v in values
+        if v is not None
+    ]
 
 
 def _unchanged(copies):
     for value, copy in copies:
-        if hasattr(value, "iloc"):
-            pd.testing.assert_series_equal(value, copy) if isinstance(
-                value, pd.Series
-            ) else pd.testing.assert_frame_equal(value, copy, check_exact=True)
+        if isinstance(value, pd.Series):
+            pd.testing.assert_series_equal(value, copy, check_exact=True)
+        elif isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(value, copy, check_exact=True)
         else:
             np.testing.assert_array_equal(value, copy, strict=True)
 
 
-PROPERTY_SETTINGS = settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,  # the same examples on every run: a test suite, not a fuzzing campaign
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    database=None,
-)
+def _untrained(est, prepared, seed):
+    """Stands in for ``_training.train``: the contract does not depend on the weights."""
+    history = {"loss": [0.0]}
+    if prepared.validation is not None:
+        history["val_loss"] = [0.0]
+    return history, 1
+
+
+# The suite tries the same few examples on every run (derandomized): a test
+# suite, not a fuzzing campaign. SKTSMIXER_FUZZ_EXAMPLES=500 tries 500 fresh
+# random examples per property instead.
+FUZZ_EXAMPLES = int(os.environ.get("SKTSMIXER_FUZZ_EXAMPLES", "0"))
+
+
+def property_settings(max_examples):
+    return settings(
+        max_examples=FUZZ_EXAMPLES or max_examples,
+        derandomize=not FUZZ_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 @pytest.mark.slow
-def test_fit_and_predict_follow_the_data_contract():
-    counts = EXAMPLE_COUNTS["fit"]
+@pytest.mark.parametrize("training, max_examples", [("stubbed", 60), ("real", 8)])
+def test_fit_and_predict_follow_the_data_contract(monkeypatch, capsys, training, max_examples):
+    """fit returns self or raises ValueError; then predict, forecast and
+    predict_interval return their documented shapes (or raise ValueError);
+    no input is ever modified. "stubbed" skips the Keras training (the
+    costly part, which does not shape the outputs) to try many inputs."""
+    if training == "stubbed":
+        monkeypatch.setattr(_training, "train", _untrained)
+    counts = collections.Counter()
 
-    @PROPERTY_SETTINGS
+    @property_settings(max_examples)
     @given(
         X=data_sets(),
         input_size=st.integers(1, 10),
@@ -473,35 +500,37 @@ def test_fit_and_predict_follow_the_data_contract():
             counts["fitted"] += 1
             k = targets_of(est, X, y)
             predicted = call(counts, "predict", est.predict, X)
-            _unchanged(copies)
-            if predicted is None:
-                return
+            if predicted is not None:
+                counts["predicted"] += 1
+                if y is None:
+                    assert predicted.shape == (n, horizon * k)
+                else:
+                    assert predicted.shape == ((n,) if y.ndim == 1 else (n, k))
             if y is None:
-                assert predicted.shape == (n, horizon * k)
-                forecast = est.forecast(X)
-                assert np.shape(forecast) == (horizon, k)
-            else:
-                assert predicted.shape == ((n,) if y.ndim == 1 else (n, k))
+                forecast = call(counts, "forecast", est.forecast, X)
+                if forecast is not None:
+                    assert np.shape(forecast) == (horizon, k)
             if early_stopping:
-                # Too small a hold-out for the coverage is a ValueError.
+                # A hold-out too small for the coverage is a ValueError.
                 interval = call(counts, "interval", est.predict_interval, X, coverage=0.5)
                 if interval is not None:
-                    assert interval.shape == predicted.shape + (2,)
+                    assert predicted is not None and interval.shape == predicted.shape + (2,)
                     finite = np.isfinite(interval).all(axis=-1)
                     assert (interval[finite, 0] <= interval[finite, 1]).all()
             _unchanged(copies)
-            counts["predicted"] += 1
 
     check()
-    print(f"\nfit property: {dict(counts)}")
-    assert counts["examples"] >= 30 and counts["predicted"] >= 5
+    with capsys.disabled():
+        print(f"\n[{training} fit property] {dict(counts)}")
+    assert counts["examples"] >= counts["fitted"] >= counts["examples"] // 4
 
 
 @pytest.fixture(scope="module")
 def fitted_pair():
     """One estimator fitted on a DataFrame with a DatetimeIndex, one on an array."""
     frame = pd.DataFrame(
-        series(80, 3), columns=["c0", "c1", "c2"],
+        series(80, 3),
+        columns=["c0", "c1", "c2"],
         index=pd.date_range("2024-03-30", periods=80, freq="h", name="time"),
     )
     on_frame = tiny(input_size=6, horizon=3, epochs=1, batch_size=16).fit(frame)
@@ -510,30 +539,51 @@ def fitted_pair():
 
 
 @pytest.mark.slow
-def test_predict_on_any_input_follows_the_data_contract(fitted_pair):
-    counts = EXAMPLE_COUNTS["predict"]
+def test_predict_on_any_input_follows_the_data_contract(fitted_pair, capsys):
+    counts = collections.Counter()
 
-    @PROPERTY_SETTINGS
-    @given(X=data_sets(max_rows=30), on_array=st.booleans())
+    @property_settings(40)
+    @given(
+        X=data_sets(max_rows=30, columns=st.sampled_from([3, 3, 3, 1, 4])), on_array=st.booleans()
+    )
     def check(X, on_array):
         assume(not known_bug(X))
         counts["examples"] += 1
         est = fitted_pair[on_array]
+        k = est.n_outputs_
         copies = _copies(X)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # feature-name warnings
             predicted = call(counts, "predict", est.predict, X)
             if predicted is not None:
-                assert predicted.shape == (len(X), est.horizon * est.n_outputs_)
+                assert predicted.shape == (len(X), est.horizon * k)
                 counts["predicted"] += 1
-            interval = call(counts, "interval", est.predict_interval, X)
+            interval = call(counts, "interval", est.predict_interval, X, coverage=0.5)
             if interval is not None:
-                assert interval.shape == (len(X), est.horizon * est.n_outputs_, 2)
+                assert interval.shape == (len(X), est.horizon * k, 2)
             forecast = call(counts, "forecast", est.forecast, X)
             if forecast is not None:
-                assert np.shape(forecast) == (est.horizon, est.n_outputs_)
+                assert np.shape(forecast) == (est.horizon, k)
         _unchanged(copies)
 
     check()
-    print(f"\npredict property: {dict(counts)}")
-    assert counts["examples"] >= 30 and counts["predicted"] >= 5
+    with capsys.disabled():
+        print(f"\n[predict property] {dict(counts)}")
+    assert counts["predicted"] >= counts["examples"] // 4
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=IndexError,
+    reason="bug: a DataFrame with 0 rows and a RangeIndex, DatetimeIndex or integer index "
+    "raises IndexError in data._grid_positions (starts = [ordered[bounds[i]] ...])",
+)
+@pytest.mark.parametrize(
+    "index",
+    [pd.RangeIndex(0), pd.DatetimeIndex([], name="time"), pd.Index([], dtype="int64")],
+    ids=["range", "datetime", "integer"],
+)
+def test_empty_dataframe_is_a_value_error(index):
+    X = pd.DataFrame({"a": np.array([], dtype=float)}, index=index)
+    with pytest.raises(ValueError, match="0 sample"):
+        tiny().fit(X)
