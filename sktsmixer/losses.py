@@ -28,7 +28,7 @@ def pinball_loss(y_true, y_pred, quantiles):
     Example:
 
     >>> import numpy as np
-    >>> float(pinball_loss(np.array([1.0]), np.array([[0.0, 2.0]]), [0.1, 0.9])[0])
+    >>> round(float(pinball_loss(np.array([1.0]), np.array([[0.0, 2.0]]), [0.1, 0.9])[0]), 6)
     0.1
     """
     levels = ops.convert_to_tensor(np.asarray(quantiles, dtype="float32"))
