@@ -550,7 +550,8 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         y_quantiles : ndarray of shape ``predict(X).shape + (n_quantiles,)``
-            Increasing along the last axis.
+            In the order of ``quantiles`` (increasing for None); learned
+            quantiles never cross.
         """
         check_is_fitted(self)
         if self.quantiles_ is None:

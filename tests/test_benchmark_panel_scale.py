@@ -1,0 +1,43 @@
+"""benchmarks/panel_scale.py runs in its --quick configuration, so it cannot rot."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def test_panel_scale_quick(tmp_path):
+    out_path = tmp_path / "panel_scale.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "panel_scale.py"),
+            "--quick",
+            "--steps", "8",
+            "--tasks", "fit", "forecast",
+            "--json", str(out_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    report = json.loads(out_path.read_text())
+    (row,) = report["measured"]
+    assert (row["n_series"], row["n_rows"]) == (300, 400)
+    assert report["extrapolated"] is None
+    fit, forecast = row["fit"], row["forecast"]
+    assert "failed" not in fit and "failed" not in forecast
+    # Real peaks: at least the frame, which the child held while it ran.
+    assert fit["peak_rss"] >= fit["rss_after_frame"] * 0.9 > row["frame_bytes"] > 0
+    assert forecast["forecast_finite"] and forecast["peak_rss"] > row["frame_bytes"]
+    assert fit["windows_per_s_with_tracing"] > 0
+    phases = {p["phase"] for p in fit["phases"]}
+    assert {"fit", "parse_panel", "prepare", "train"} <= phases
+    assert "ForecastInputs.__init__" in {p["phase"] for p in forecast["phases"]}
+    assert row["bar"]["fit"] in (True, False) and "fit peak" in result.stdout
