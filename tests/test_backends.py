@@ -1,6 +1,6 @@
-"""The layer and model tests again, on the JAX backend, in a child process.
+"""The layer, model and core estimator tests again, on JAX and PyTorch, in child processes.
 
-Keras picks its backend once per process, so the JAX run needs its own.
+Keras picks its backend once per process, so each backend needs its own.
 """
 
 import os
@@ -10,31 +10,43 @@ import sys
 import pytest
 from conftest import REPO
 
+LAYER_TESTS = ["tests/test_layers.py", "tests/test_model.py", "tests/test_layers_ext.py"]
+# Fits on every backend: shapes, forecast index, covariates, quantiles, warm start.
+ESTIMATOR_TESTS = [
+    "tests/test_estimator.py::test_prediction_shapes_and_column_order",
+    "tests/test_estimator.py::test_regression_prediction_shapes",
+    "tests/test_estimator.py::test_warm_start_refuses_changed_architecture",
+    "tests/test_covariates.py::test_forecast_returns_a_time_indexed_frame",
+    "tests/test_intervals.py::test_forecast_with_intervals_and_quantiles",
+]
 
-@pytest.mark.slow
-def test_layer_and_model_tests_pass_on_jax():
-    pytest.importorskip("jax", reason="install jax (pip install -e '.[test]') to test that backend")
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
+
+def _run_on(backend, tests):
+    env = {**os.environ, "KERAS_BACKEND": backend}
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_layers.py",
-            "tests/test_model.py",
-            "tests/test_layers_ext.py",
-        ],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow", *tests],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1500,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and "jax" in _backend_in_child(env)
+    assert " passed" in result.stdout and backend in _backend_in_child(env)
+
+
+@pytest.mark.slow
+def test_layer_model_and_estimator_tests_pass_on_jax():
+    pytest.importorskip("jax", reason="install jax (pip install -e '.[test]') to test that backend")
+    _run_on("jax", LAYER_TESTS + ESTIMATOR_TESTS)
+
+
+@pytest.mark.slow
+def test_layer_model_and_estimator_tests_pass_on_torch():
+    pytest.importorskip(
+        "torch", reason="install torch (pip install torch==2.13.0 takes the CPU build)"
+    )
+    _run_on("torch", LAYER_TESTS + ESTIMATOR_TESTS)
 
 
 def _backend_in_child(env):
