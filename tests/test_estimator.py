@@ -107,7 +107,7 @@ def test_prediction_shapes_and_column_order(multivariate, seasonal_frame):
     predicted = multivariate.predict(test)
     assert predicted.shape == (100, HORIZON * 3) and predicted.dtype == np.float64
     forecast = multivariate.forecast(test)
-    np.testing.assert_allclose(predicted[-1].reshape(HORIZON, 3), forecast.to_numpy())
+    np.testing.assert_allclose(predicted[-1].reshape(HORIZON, 3), forecast.to_numpy(), rtol=1e-5)
 
 
 def test_forecast_continues_datetime_index(multivariate, seasonal_frame):
