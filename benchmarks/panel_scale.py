@@ -80,7 +80,9 @@ def parse_args(argv=None):
     )
     parser.add_argument("--series-dtype", choices=["category", "int32"], default="category")
     parser.add_argument(
-        "--tasks", nargs="+", choices=["frame", "fit", "forecast"],
+        "--tasks",
+        nargs="+",
+        choices=["frame", "fit", "forecast"],
         default=["frame", "fit", "forecast"],
     )
     parser.add_argument("--bar-gib", type=float, default=3.0, help="allowed peak above the frame")
@@ -158,7 +160,9 @@ def make_frame(n_series, n_rows, series_dtype="category", start=0, columns=None)
     codes = np.repeat(np.arange(n_series, dtype=np.int32), n_rows)
     if series_dtype == "category":
         labels = [f"ITEM_{i:05d}_CA_1" for i in range(n_series)]
-        item = pd.Categorical.from_codes(codes.astype(np.int16 if n_series < 2**15 else np.int32), labels)
+        item = pd.Categorical.from_codes(
+            codes.astype(np.int16 if n_series < 2**15 else np.int32), labels
+        )
     else:
         item = codes
     frame.insert(0, SERIES, item)
@@ -258,9 +262,18 @@ def instrument(recorder):
     forecasting.parse_panel = data.parse_panel
     # fit
     for name in (
-        "prepare", "train", "calibrate", "valid_window_ends", "split_by_series",
-        "scaling_statistics", "standardize_blocks", "fill_forward", "time_feature_rows",
-        "_context", "block_statistics", "scaled_static",
+        "prepare",
+        "train",
+        "calibrate",
+        "valid_window_ends",
+        "split_by_series",
+        "scaling_statistics",
+        "standardize_blocks",
+        "fill_forward",
+        "time_feature_rows",
+        "_context",
+        "block_statistics",
+        "scaled_static",
     ):
         w(_training, name)
     w(windowing.WindowEndBatches, "__init__", "WindowEndBatches.__init__")
@@ -345,7 +358,7 @@ def child(spec):
 
     recorder = PhaseRecorder(spec["sample_ms"] / 1000)
     instrument(recorder)
-    out = {"task": spec["task"], "rss_after_import": recorder.rss()}
+    out = {"task": spec["task"], "rss_after_import": recorder.rss(), "load_avg": os.getloadavg()}
     t0 = time.perf_counter()
     frame = make_frame(spec["n_series"], spec["n_rows"], spec["series_dtype"])
     out["frame_seconds"] = time.perf_counter() - t0
@@ -361,11 +374,16 @@ def child(spec):
         out["seconds"] = time.perf_counter() - start
         out["peak_rss"] = _maxrss()
         out.update(_training_speed(clock, spec["batch_size"], recorder.records))
+        # Everything but the training loop: parse, prepare, model, calibration.
+        out["setup_seconds"] = out["seconds"] - out["train_seconds"]
         out["n_train_steps"] = spec["steps"]
         pathlib.Path(spec["save"]).write_bytes(pickle.dumps(est))
     elif spec["task"] == "forecast":
         future = make_frame(
-            spec["n_series"], spec["horizon"], spec["series_dtype"], start=spec["n_rows"],
+            spec["n_series"],
+            spec["horizon"],
+            spec["series_dtype"],
+            start=spec["n_rows"],
             columns=FUTURE,
         )
         est = pickle.loads(pathlib.Path(spec["load"]).read_bytes())
@@ -485,7 +503,11 @@ def measure_size(args, n_series, tmp):
             continue
         print(f"  {n_series:,} series: {task} ...", flush=True, file=sys.stderr)
         row[task] = measure({**base, "task": task}, limit, args.timeout)
-    sizes = [row[t]["frame_bytes"] for t in ("frame", "fit", "forecast") if "frame_bytes" in row.get(t, {})]
+    sizes = [
+        row[t]["frame_bytes"]
+        for t in ("frame", "fit", "forecast")
+        if "frame_bytes" in row.get(t, {})
+    ]
     row["frame_bytes"] = sizes[0] if sizes else None
     row["bar"] = _bar(row, args.bar_gib)
     return row
@@ -533,6 +555,7 @@ def extrapolate(rows, target_rows, bar_gib):
         "fit_peak_rss": line(get("fit", "peak_rss")),
         "forecast_peak_rss": line(get("forecast", "peak_rss")),
         "fit_seconds": line(get("fit", "seconds")),
+        "fit_setup_seconds": line(get("fit", "setup_seconds")),
         "forecast_seconds": line(get("forecast", "seconds")),
     }
     # Peak by phase, to see what dominates at the target size.
@@ -607,8 +630,21 @@ def main(argv=None):
         f"bar: peak <= frame + {args.bar_gib:g} GiB"
     )
     _common.print_table(
-        ["series", "rows", "frame GiB", "frame peak", "fit peak", "fit s", "windows/s",
-         "forecast peak", "forecast s", "fit bar", "forecast bar"],
+        [
+            "series",
+            "rows",
+            "frame GiB",
+            "frame peak",
+            "fit peak",
+            "fit s",
+            "setup s",
+            "windows/s",
+            "load",
+            "forecast peak",
+            "forecast s",
+            "fit bar",
+            "forecast bar",
+        ],
         [
             [
                 f"{r['n_series']:,}",
@@ -617,7 +653,9 @@ def main(argv=None):
                 _cell(r, "frame", "peak_rss"),
                 _cell(r, "fit", "peak_rss"),
                 _cell(r, "fit", "seconds"),
+                _cell(r, "fit", "setup_seconds"),
                 _cell(r, "fit", "windows_per_s"),
+                _load(r.get("fit", {})),
                 _cell(r, "forecast", "peak_rss"),
                 _cell(r, "forecast", "seconds"),
                 _yes(r["bar"].get("fit")),
@@ -640,13 +678,19 @@ def main(argv=None):
             [
                 [name, _fmt(name, e[name]["value"]), _fmt(name, e[name]["per_million_rows"])]
                 for name in (
-                    "frame_bytes", "frame_peak_rss", "fit_peak_rss", "forecast_peak_rss",
-                    "fit_seconds", "forecast_seconds",
+                    "frame_bytes",
+                    "frame_peak_rss",
+                    "fit_peak_rss",
+                    "forecast_peak_rss",
+                    "fit_seconds",
+                    "fit_setup_seconds",
+                    "forecast_seconds",
                 )
                 if e[name] is not None
             ],
         )
-        print(f"bar met (extrapolated): fit {_yes(e['bar']['fit'])}, forecast {_yes(e['bar']['forecast'])}")
+        bar = e["bar"]
+        print(f"bar met (extrapolated): fit {_yes(bar['fit'])}, forecast {_yes(bar['forecast'])}")
     for row in rows:
         print_phases(row)
     _common.write_json(
@@ -672,6 +716,12 @@ def _cell(row, task, key):
     if key == "peak_rss":
         return _gib(value)
     return f"{value:,.0f}" if key == "windows_per_s" else f"{value:.1f}"
+
+
+def _load(result):
+    """1-minute load average when the child started (the machine is shared)."""
+    load = result.get("load_avg")
+    return "-" if not load else f"{load[0]:.1f}"
 
 
 def _fmt(name, value):

@@ -271,10 +271,12 @@ def train(est, prepared, seed):
             + ("the best weights seen on the hold-out." if best is not None else "its weights.")
             + " Call fit again (warm_start=True continues) to train further.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of fit (fit -> _fit -> train)
         )
     records = {key: [float(v) for v in values] for key, values in history.history.items()}
     records.setdefault("loss", [])
+    if stopper is not None:  # interrupted before the first epoch ended: no epoch, no value
+        records.setdefault("val_loss", [])
     return records, len(records["loss"])
 
 

@@ -207,7 +207,9 @@ def _split_series_and_time(X, series_column):
     index = X.index
     if series_column is not None:
         if series_column in X.columns:
-            return X[series_column].to_numpy(), index, X.drop(columns=[series_column])
+            # The Series, not .to_numpy(): factorizing it keeps string labels
+            # out of a per-row array of Python objects (GiB on big panels).
+            return X[series_column], index, X.drop(columns=[series_column])
         if isinstance(index, pd.MultiIndex) and series_column in index.names:
             if index.nlevels != 2:
                 raise ValueError("A panel MultiIndex must have two levels: (series, time).")

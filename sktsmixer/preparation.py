@@ -69,15 +69,15 @@ def standardize_blocks(values, offsets, mean, scale, codes=None):
 def fill_forward(values, offsets):
     """Replace NaN in place by the last observed value of the same block, else 0."""
     n_rows = len(values)
-    if n_rows == 0:
-        return values
-    block_start = np.repeat(offsets[:-1], np.diff(offsets))
-    rows = np.arange(n_rows)
+    block_start = rows = None
     for j in range(values.shape[1]):
         column = values[:, j]
         missing = np.isnan(column)
         if not missing.any():
             continue
+        if rows is None:  # only built when some value is missing
+            block_start = np.repeat(offsets[:-1], np.diff(offsets))
+            rows = np.arange(n_rows)
         last = np.maximum.accumulate(np.where(missing, -1, rows))
         usable = last >= block_start
         filled = np.where(usable, column[np.maximum(last, 0)], 0.0)
