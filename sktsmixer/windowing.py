@@ -213,7 +213,7 @@ class WindowedTrainer(keras.Model):
         self.static = _optional_variable(static if layout.n_static else None, "static")
 
     def _gather(self, values, ends, offsets, columns=None):
-        rows = ops.expand_dims(ends, -1) + offsets
+        rows = ops.expand_dims(ends, -1) + ops.convert_to_tensor(offsets, "int32")
         gathered = ops.take(values, rows, axis=0)
         if columns is not None:
             gathered = ops.take(gathered, list(columns), axis=-1)
