@@ -56,7 +56,7 @@ def main(argv=None):
     import tensorflow as tf
 
     from sktsmixer.model import build_tsmixer
-    from sktsmixer.windowing import WindowedTrainer, WindowEndBatches
+    from sktsmixer.windowing import WindowedTrainer, WindowEndBatches, WindowLayout
 
     if keras.backend.backend() != "tensorflow":
         print("profile_training.py reads TensorFlow traces: run it with KERAS_BACKEND=tensorflow")
@@ -71,10 +71,13 @@ def main(argv=None):
         dropout=0.1,
         seed=0,
     )
-    trainer = WindowedTrainer(model, series, series, np.arange(1, args.horizon + 1))
+    layout = WindowLayout(args.input_size, args.horizon)
+    trainer = WindowedTrainer(model, layout, series, series, np.arange(1, args.horizon + 1))
     trainer.compile(optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=16)
     ends = np.arange(args.input_size - 1, n_rows - args.horizon)
-    batches = WindowEndBatches(ends, args.batch_size, shuffle_seed=0, max_batches=args.steps)
+    batches = WindowEndBatches(
+        ends, np.zeros_like(ends), args.batch_size, shuffle_seed=0, max_batches=args.steps
+    )
     trainer.fit(batches, epochs=1, verbose=0, shuffle=False)  # trace outside the profile
     with tempfile.TemporaryDirectory() as logdir:
         tf.profiler.experimental.start(logdir)
