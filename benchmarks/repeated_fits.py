@@ -10,16 +10,23 @@ objects. The growth per fit is the slope of a straight line fitted to the RSS
 after the first 10 fits (warm-up: imports, first traces, allocator pools).
 
 ``--patched`` runs the same loop with the proposed fix for
-``sktsmixer/_training.py`` applied by monkeypatching (see ``release_py_funcs``):
-after each training run, drop the references TensorFlow's
-``tf.data.Dataset.from_generator`` keeps on the global graph to the callbacks
-reading our ``WindowEndBatches`` (TensorFlow issue 123269).
+``sktsmixer/_training.py`` applied by monkeypatching: after each training
+run, drop the two process-wide references TensorFlow keeps to it --
+
+* ``release_all_reduce_gradients``: the ``CustomGradient-<uid>`` entries that
+  Keras' optimizer (``all_reduce`` of the gradients, a ``tf.custom_gradient``)
+  leaves in TensorFlow's global gradient registry, each holding a traced
+  train-step graph with all its functions (TensorFlow issues 80895, 97697);
+* ``release_py_funcs``: the callbacks of ``tf.data.Dataset.from_generator``
+  (how Keras feeds our ``WindowEndBatches``) that the global default graph
+  keeps, each holding a dataset (TensorFlow issue 123269).
 
     python benchmarks/repeated_fits.py              # 100 fits
     python benchmarks/repeated_fits.py --quick      # 10 fits
     python benchmarks/repeated_fits.py --n-fits 40 --patched
 """
 
+import ctypes
 import gc
 import sys
 import time
@@ -42,6 +49,11 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--no-census", action="store_true", help="skip the (slower) gc object census"
+    )
+    parser.add_argument(
+        "--malloc-trim",
+        action="store_true",
+        help="call glibc malloc_trim(0) before each RSS reading (freed but unreturned memory)",
     )
     parser.add_argument(
         "--json",
@@ -115,6 +127,70 @@ def release_py_funcs(datasets):
     return removed
 
 
+def _is_all_reduce_gradient(grad_fn):
+    """Whether a registered custom gradient is the one of ``ReplicaContext.all_reduce``.
+
+    ``custom_gradient`` registers ``internal_grad_fn``, a closure over
+    ``tape_grad_fn``, a closure over the gradient returned by ``all_reduce``'s
+    ``grad_wrapper``: a lambda whose qualified name says so.
+    """
+    stack, visited = [grad_fn], 0
+    while stack and visited < 8:
+        func = stack.pop()
+        visited += 1
+        if "all_reduce.<locals>.grad_wrapper" in getattr(func, "__qualname__", ""):
+            return True
+        for cell in getattr(func, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if callable(value) and hasattr(value, "__closure__"):
+                stack.append(value)
+    return False
+
+
+def gradient_names():
+    """Names in TensorFlow's global gradient registry (a snapshot, before training)."""
+    from tensorflow.python.framework import ops
+
+    return set(ops._gradient_registry._registry)
+
+
+def release_all_reduce_gradients(before):
+    """Drop the all-reduce gradients registered since ``before``.
+
+    Keras' TensorFlow optimizer sums the gradients with
+    ``tf.distribute.get_replica_context().all_reduce`` (the default strategy
+    too). Traced in a ``tf.function``, ``all_reduce`` is a
+    ``tf.custom_gradient``, whose gradient function is registered under a
+    fresh ``CustomGradient-<uid>`` name in a process-wide registry and holds
+    tensors of the traced train step: the registry keeps every train-step
+    graph of every fit, its functions and their C++ executors, alive
+    (TensorFlow issues 80895, 97697). The gradient of that all-reduce is never
+    taken after the train step is traced, so once training is over the
+    entries are dead weight. Only all-reduce gradients registered during this
+    fit are dropped; any other custom gradient stays.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return 0
+    from tensorflow.python.framework import ops
+
+    registry = ops._gradient_registry._registry
+    stale = [
+        name
+        for name in list(registry)
+        if name.startswith("CustomGradient-")
+        and name not in before
+        and _is_all_reduce_gradient(registry[name].get("type"))
+    ]
+    for name in stale:
+        registry.pop(name, None)
+    return len(stale)
+
+
 def apply_patch():
     """Monkeypatch ``_training.train`` with the proposed fix (same logic)."""
     import weakref
@@ -134,10 +210,12 @@ def apply_patch():
         # The library fix passes its own `batches` and `validation_data`;
         # the patch finds them as the WindowEndBatches made during train().
         created.clear()
+        before = gradient_names()
         try:
             return original_train(est, prepared, seed)
         finally:
             release_py_funcs(list(created))
+            release_all_reduce_gradients(before)
 
     windowing.WindowEndBatches.__init__ = init
     _training.train = train
@@ -168,6 +246,9 @@ def tf_state():
     graph = ops.get_default_graph()
     return {
         "graph_py_funcs": len(getattr(graph, "_py_funcs_used_in_graph", [])),
+        "custom_gradients": sum(
+            name.startswith("CustomGradient-") for name in ops._gradient_registry._registry
+        ),
         "eager_functions": len(context.context().list_function_names()),
     }
 
@@ -207,6 +288,8 @@ def main(argv=None):
         est.predict(X[-50:])
         del est
         gc.collect()
+        if args.malloc_trim:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
         row = {
             "fit": i + 1,
             "rss_mib": process.memory_info().rss / MIB,
@@ -240,7 +323,11 @@ def main(argv=None):
             f"RSS {rss[0]:.1f} -> {rss[-1]:.1f} MiB; growth after the first {warmup} fits: "
             f"{per_fit:.2f} MiB per fit"
         )
-    name = "repeated_fits_patched" if args.patched else "repeated_fits"
+    name = (
+        "repeated_fits"
+        + ("_patched" if args.patched else "")
+        + ("_trimmed" if args.malloc_trim else "")
+    )
     _common.write_json(
         name,
         {

@@ -51,7 +51,9 @@ def layout_of(est, n_dynamic):
     """The model inputs of ``est``: plain past window, or named inputs."""
     n_time = 2 * len(est.time_feature_names_)
     n_static = len(est._static_mean) if est._static_mean is not None else 0
-    future = tuple(int(i) for i in est.future_indices_) + tuple(range(n_dynamic, n_dynamic + n_time))
+    future = tuple(int(i) for i in est.future_indices_) + tuple(
+        range(n_dynamic, n_dynamic + n_time)
+    )
     named = bool(future) or n_static > 0 or est.quantiles_ is not None
     return WindowLayout(est.input_size, est.horizon, None, future, n_static, named)
 
@@ -64,7 +66,9 @@ def predict_batch_size(est, layout, n_columns):
 def time_feature_rows(panel, names, lead=0, trail=0, dtype=np.float32):
     """Time features of every block, extended by ``lead``/``trail`` steps."""
     if not names:
-        return np.empty((lead * len(panel.labels) + len(panel.dynamic) + trail * len(panel.labels), 0), dtype)
+        return np.empty(
+            (lead * len(panel.labels) + len(panel.dynamic) + trail * len(panel.labels), 0), dtype
+        )
     return np.concatenate(
         [
             time_feature_matrix(panel.block_times(i, lead, trail), names, dtype)
@@ -174,9 +178,7 @@ def block_statistics(est, panel, block_codes):
     unseen = [i for i, c in enumerate(block_codes) if c is None]
     own_mean = own_scale = None
     if unseen:
-        own_mean, own_scale = scaling_statistics(
-            panel.dynamic, panel.offsets, panel.offsets[1:]
-        )
+        own_mean, own_scale = scaling_statistics(panel.dynamic, panel.offsets, panel.offsets[1:])
     n_columns = panel.dynamic.shape[1]
     mean = np.empty((len(block_codes), n_columns))
     scale = np.empty((len(block_codes), n_columns))
@@ -205,6 +207,103 @@ def _context(est, panel, dynamic):
         "rows": rows,
         "next": [panel.next_label(i) for i in range(len(panel.labels))],
     }
+
+
+def _is_all_reduce_gradient(grad_fn):
+    """Whether a registered custom gradient is the one of ``ReplicaContext.all_reduce``.
+
+    ``tf.custom_gradient`` registers ``internal_grad_fn``, a closure over
+    ``tape_grad_fn``, a closure over the gradient that ``all_reduce``'s
+    ``grad_wrapper`` returns: a lambda whose qualified name says so.
+    """
+    stack, visited = [grad_fn], 0
+    while stack and visited < 8:
+        func = stack.pop()
+        visited += 1
+        if "all_reduce.<locals>.grad_wrapper" in getattr(func, "__qualname__", ""):
+            return True
+        for cell in getattr(func, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if callable(value) and hasattr(value, "__closure__"):
+                stack.append(value)
+    return False
+
+
+def _reads_dataset(func, datasets):
+    """Whether a ``tf.data.Dataset.from_generator`` callback reads one of ``datasets``.
+
+    The callbacks are ``_GeneratorState.get_next_id`` (a bound method, maybe
+    wrapped) and closures over that state, whose generator is
+    ``PyDatasetAdapter._get_iterator`` bound to the adapter of the dataset.
+    """
+    func = getattr(func, "__wrapped__", func)
+    states = [getattr(func, "__self__", None)]
+    for cell in getattr(func, "__closure__", None) or ():
+        try:
+            states.append(cell.cell_contents)
+        except ValueError:
+            pass
+    for state in states:
+        adapter = getattr(getattr(state, "_generator", None), "__self__", None)
+        dataset = getattr(adapter, "py_dataset", None)
+        if dataset is not None and any(dataset is d for d in datasets):
+            return True
+    return False
+
+
+class _ReleaseTensorFlowReferences:
+    """Drops what TensorFlow keeps of a finished training run for the process' life.
+
+    Two process-wide structures hold every fit's traced train step, its
+    functions and C++ executors, and its datasets (about 18 MiB per small fit,
+    never freed, ``keras.backend.clear_session()`` included):
+
+    * Keras' TensorFlow optimizer sums the gradients with the replica
+      context's ``all_reduce``, a ``tf.custom_gradient`` when traced: its
+      gradient function is registered as ``CustomGradient-<uid>`` in TF's
+      global gradient registry and holds tensors of the train-step graph
+      (TensorFlow issues 80895, 97697). That gradient is never taken once the
+      step is traced.
+    * Keras feeds a ``PyDataset`` through ``tf.data.Dataset.from_generator``,
+      whose callbacks are appended to ``_py_funcs_used_in_graph`` of the
+      global default graph (TensorFlow issue 123269).
+
+    Only entries made during this fit, and only of these two kinds (our
+    datasets' callbacks; all-reduce gradients), are removed: other custom
+    gradients and other datasets, another thread's included, are left alone.
+    Internal TensorFlow structures: every lookup is tolerant, and if they
+    change the release does nothing (the leak returns, nothing breaks).
+    """
+
+    def __init__(self, datasets):
+        self.datasets = [d for d in datasets if d is not None]
+        self.gradients = None
+        if keras.backend.backend() == "tensorflow":
+            try:
+                from tensorflow.python.framework import ops
+
+                self.gradients = set(ops._gradient_registry._registry)
+            except (ImportError, AttributeError):
+                pass
+
+    def release(self):
+        if self.gradients is None:
+            return
+        from tensorflow.python.framework import ops
+
+        registry = ops._gradient_registry._registry
+        for name in [n for n in list(registry) if n not in self.gradients]:
+            entry = registry.get(name)
+            if str(name).startswith("CustomGradient-") and _is_all_reduce_gradient(
+                (entry or {}).get("type")
+            ):
+                registry.pop(name, None)
+        funcs = getattr(ops.get_default_graph(), "_py_funcs_used_in_graph", None)
+        if funcs:
+            funcs[:] = [f for f in funcs if not _reads_dataset(f, self.datasets)]
 
 
 class _InterruptGuard(keras.callbacks.Callback):
@@ -250,6 +349,7 @@ def train(est, prepared, seed):
         )
         stopper = keras.callbacks.EarlyStopping(patience=est.patience, restore_best_weights=True)
         callbacks.append(stopper)
+    references = _ReleaseTensorFlowReferences([batches, validation_data])
     try:
         trainer.fit(
             batches,
@@ -273,6 +373,8 @@ def train(est, prepared, seed):
             UserWarning,
             stacklevel=4,  # the caller of fit (fit -> _fit -> train)
         )
+    finally:
+        references.release()
     records = {key: [float(v) for v in values] for key, values in history.history.items()}
     records.setdefault("loss", [])
     if stopper is not None:  # interrupted before the first epoch ended: no epoch, no value

@@ -154,6 +154,11 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None):
                 "row per series and time step)."
             )
         X = pd.DataFrame(check_array(X, dtype=np.float64, ensure_all_finite="allow-nan"))
+    if len(X) == 0:  # as check_array says it for arrays
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
+            "required: X has no rows."
+        )
     labels, times, values = _split_series_and_time(X, series_column)
     names = list(values.columns)
     _check_value_dtypes(values)
@@ -197,7 +202,15 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None):
     present[rows] = True
     static = _static_table(values, static_pos, names, order, bounds, list(uniques))
     panel = Panel(
-        list(uniques), offsets, dynamic, present, rows, static, starts, step, kind,
+        list(uniques),
+        offsets,
+        dynamic,
+        present,
+        rows,
+        static,
+        starts,
+        step,
+        kind,
         getattr(times, "name", None),
     )
     return panel, names, [names[i] for i in dynamic_pos]
@@ -313,7 +326,11 @@ def _grid_positions(times, order, bounds, kind, step, labels):
         ordered = pd.DatetimeIndex(ordered)
     starts = [ordered[bounds[i]] for i in range(n_series)]
     if isinstance(step, (pd.Timedelta, int)) or kind == "integer":
-        ticks = ordered.as_unit("ns").asi8 if kind == "datetime" else np.asarray(ordered, dtype=np.int64)
+        ticks = (
+            ordered.as_unit("ns").asi8
+            if kind == "datetime"
+            else np.asarray(ordered, dtype=np.int64)
+        )
         unit = step.value if kind == "datetime" else int(step)
         first = np.repeat(ticks[bounds[:-1]], np.diff(bounds))
         offsets = ticks - first

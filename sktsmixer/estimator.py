@@ -335,12 +335,16 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         before = dict(self.__dict__)
+        # A warm start trains the fitted model in place: keep its weights to put back.
+        weights = self.model_.get_weights() if self.warm_start and "model_" in before else None
         try:
             return self._fit(X, y)
         except BaseException:
             # Never leave a half-fitted estimator: back to the previous state.
             self.__dict__.clear()
             self.__dict__.update(before)
+            if weights is not None:
+                self.model_.set_weights(weights)
             raise
 
     def _fit(self, X, y):
@@ -427,8 +431,10 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
     def _set_roles(self, names, dynamic_names, panel, y):
         n = len(names)
         self.future_indices_ = np.asarray(
-            [dynamic_names.index(names[i]) for i in column_positions(
-                self.future_columns, names, n, "future_columns")],
+            [
+                dynamic_names.index(names[i])
+                for i in column_positions(self.future_columns, names, n, "future_columns")
+            ],
             dtype=int,
         )
         self.time_feature_names_ = resolve_time_features(
@@ -754,4 +760,3 @@ def _same(a, b):
         )
     except (ValueError, TypeError):
         return a == b
-

@@ -184,11 +184,12 @@ class ForecastInputs:
         panel, est = self.panel, self.est
         if panel.index_kind is None:
             return None
-        pieces = [panel.block_times(i, 0, est.horizon)[-est.horizon :] for i in range(len(panel.labels))]
+        pieces = [
+            panel.block_times(i, 0, est.horizon)[-est.horizon :] for i in range(len(panel.labels))
+        ]
         if len(panel.labels) == 1 and panel.labels[0] is None:
             return pieces[0].rename(panel.time_name)
         labels = np.repeat(np.asarray(panel.labels, dtype=object), est.horizon)
         times = pieces[0].append(pieces[1:]) if len(pieces) > 1 else pieces[0]
         name = est.series_column if est.series_column is not None else "series"
         return pd.MultiIndex.from_arrays([labels, times], names=[name, panel.time_name or "time"])
-

@@ -160,10 +160,11 @@ def test_persistence_of_a_covariate_model(with_covariates, demand, tmp_path):
     path = tmp_path / "est.pkl"
     path.write_bytes(pickle.dumps(with_covariates))
     test.to_pickle(tmp_path / "test.pkl")
+    test_path, out_path = str(tmp_path / "test.pkl"), str(tmp_path / "p.npy")
     code = (
         "import pickle, numpy as np, pandas as pd; "
         f"est = pickle.loads(open({str(path)!r}, 'rb').read()); "
-        f"np.save({str(tmp_path / 'p.npy')!r}, est.predict(pd.read_pickle({str(tmp_path / 'test.pkl')!r})))"
+        f"np.save({out_path!r}, est.predict(pd.read_pickle({test_path!r})))"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     np.testing.assert_allclose(np.load(tmp_path / "p.npy"), expected, rtol=1e-6)

@@ -12,14 +12,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sktsmixer import TSMixerRegressor, _training
-
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 N_ROWS = 60
 
@@ -83,8 +81,9 @@ def test_interrupt_in_third_epoch_keeps_best_weights(monkeypatch):
     X = series()
     calls = interrupt_after(monkeypatch, complete_epochs=2)
     est = tiny()
-    with pytest.warns(UserWarning, match=r"interrupted after 2 complete epoch.*best weights"):
+    with pytest.warns(UserWarning, match=r"interrupted after 2 complete epoch.*best weights") as w:
         assert est.fit(X) is est
+    assert [record.filename for record in w] == [__file__]  # points at the caller of fit
     # The last batch end seen is the first compiled call of epoch 3; epochs have more.
     assert calls[-1] == (2, 15) and max(batch for _, batch in calls) > 15
     assert est.n_iter_ == len(est.history_["loss"]) == len(est.history_["val_loss"]) == 2
@@ -123,7 +122,7 @@ def test_interrupt_before_first_epoch_completes(monkeypatch):
     assert calls == [(0, 15)]  # after the first compiled call of 16 steps
     assert est.n_iter_ == 0 and est.history_["loss"] == []
     # Early stopping promises a "val_loss" list, one value per epoch: here none.
-    assert est.history_.get("val_loss", []) == []
+    assert est.history_ == {"loss": [], "val_loss": []}
     assert_all_finite(est, X)
 
 
@@ -175,11 +174,6 @@ def test_failed_refit_leaves_fitted_estimator_as_before(monkeypatch, where):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="fit restores __dict__ but not the weights that a failed warm-start fit trained "
-    "in place (estimator.fit should snapshot model_.get_weights() when warm)",
-)
 def test_failed_warm_start_fit_leaves_weights_as_before(monkeypatch):
     X = series()
     est = tiny(epochs=1, warm_start=True).fit(X)
@@ -202,17 +196,19 @@ QUIET_SCRIPT = textwrap.dedent(
     est = sktsmixer.TSMixerRegressor(
         input_size=4, horizon=2, n_blocks=1, ff_dim=2, epochs=1, random_state=0
     ).fit(X)
-    print(est.predict(X).shape, est.forecast(X).shape, est.predict_interval(X).shape)
+    print(est.predict(X).shape, est.forecast(X).shape, est.predict_interval(X, 0.5).shape)
     """
 )
+NOISE = ["cuInit", "cuda", "I0000", "W0000", "E0000", "oneDNN", "absl::InitializeLog"]
 
 
-@pytest.mark.slow
-def test_import_and_fit_print_no_tensorflow_start_up_lines(tmp_path):
+def run_quietly(script, tmp_path, level):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     env["KERAS_BACKEND"] = "tensorflow"
+    if level is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = level
     result = subprocess.run(
-        [sys.executable, "-c", QUIET_SCRIPT],
+        [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         env=env,
@@ -220,9 +216,21 @@ def test_import_and_fit_print_no_tensorflow_start_up_lines(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "(60, 4) (2, 2) (60, 4, 2)"
-    for noise in ["cuInit", "cuda", "I0000", "W0000", "E0000", "oneDNN"]:
+    for noise in NOISE:
         assert noise.lower() not in result.stderr.lower(), (noise, result.stderr)
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_import_and_fit_print_no_tensorflow_start_up_lines(tmp_path):
+    stdout = run_quietly(QUIET_SCRIPT, tmp_path, level=None)
+    assert stdout.strip() == "(60, 4) (2, 2) (60, 4, 2)"
+
+
+def test_import_is_quiet_when_the_user_set_a_log_level(tmp_path):
+    # TensorFlow 2.21 prints its start-up lines whatever TF_CPP_MIN_LOG_LEVEL
+    # says: a user who set it (the usual advice) must not get them back.
+    run_quietly("import sktsmixer", tmp_path, level="3")
 
 
 # --------------------------------------------------------- untouched inputs
@@ -301,10 +309,10 @@ def test_inputs_are_never_modified(kind):
     copies = [(value, _snapshot(value)) for value in (X, y, future) if value is not None]
     est.fit(X, y)
     est.predict(X, future=future)
-    est.predict_interval(X, future=future)
+    est.predict_interval(X, coverage=0.5, future=future)
     est.score(X, y)
     if y is None:
-        forecast = est.forecast(X, future=future, coverage=0.8)
+        forecast = est.forecast(X, future=future, coverage=0.5)
         assert len(forecast) == est.horizon * len(est.series_labels_)
     for value, copy in copies:
         _assert_unchanged(value, copy)
@@ -365,12 +373,6 @@ def data_sets(draw, max_rows=80, columns=None):
     elif index_kind == "string":
         frame.index = [f"row{i}" for i in range(n_rows)]
     return frame.iloc[:, 0] if one_d else frame
-
-
-def known_bug(X):
-    """Inputs that hit a reported bug (test_empty_dataframe_is_a_value_error);
-    remove this filter when it is fixed."""
-    return isinstance(X, (pd.DataFrame, pd.Series)) and len(X) == 0
 
 
 def _n_columns(X):
@@ -472,7 +474,6 @@ def test_fit_and_predict_follow_the_data_contract(monkeypatch, capsys, training,
         early_stopping=st.booleans(),
     )
     def check(X, input_size, horizon, targets, y_kind, early_stopping):
-        assume(not known_bug(X))
         counts["examples"] += 1
         n = len(X)
         y = None
@@ -522,7 +523,7 @@ def test_fit_and_predict_follow_the_data_contract(monkeypatch, capsys, training,
     check()
     with capsys.disabled():
         print(f"\n[{training} fit property] {dict(counts)}")
-    assert counts["examples"] >= counts["fitted"] >= counts["examples"] // 4
+    assert counts["examples"] >= counts["fitted"] >= max(1, counts["examples"] // 10)
 
 
 @pytest.fixture(scope="module")
@@ -547,7 +548,6 @@ def test_predict_on_any_input_follows_the_data_contract(fitted_pair, capsys):
         X=data_sets(max_rows=30, columns=st.sampled_from([3, 3, 3, 1, 4])), on_array=st.booleans()
     )
     def check(X, on_array):
-        assume(not known_bug(X))
         counts["examples"] += 1
         est = fitted_pair[on_array]
         k = est.n_outputs_
@@ -569,15 +569,9 @@ def test_predict_on_any_input_follows_the_data_contract(fitted_pair, capsys):
     check()
     with capsys.disabled():
         print(f"\n[predict property] {dict(counts)}")
-    assert counts["predicted"] >= counts["examples"] // 4
+    assert counts["predicted"] >= max(1, counts["examples"] // 10)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="bug: a DataFrame with 0 rows and a RangeIndex, DatetimeIndex or integer index "
-    "raises IndexError in data._grid_positions (starts = [ordered[bounds[i]] ...])",
-)
 @pytest.mark.parametrize(
     "index",
     [pd.RangeIndex(0), pd.DatetimeIndex([], name="time"), pd.Index([], dtype="int64")],

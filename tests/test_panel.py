@@ -105,9 +105,10 @@ def test_predict_keeps_the_row_order_of_x(global_with_statics, panel):
     series_major = global_with_statics.predict(test)
     time_major = test.reset_index().sort_values(["day", "store"], kind="stable")
     shuffled_rows = global_with_statics.predict(time_major.set_index("day"))
-    back = pd.Series(np.arange(len(test)), index=pd.MultiIndex.from_frame(
-        test.reset_index()[["store", "day"]]))
-    order = back.loc[list(zip(time_major["store"], time_major["day"]))].to_numpy()
+    back = pd.Series(
+        np.arange(len(test)), index=pd.MultiIndex.from_frame(test.reset_index()[["store", "day"]])
+    )
+    order = back.loc[list(zip(time_major["store"], time_major["day"], strict=True))].to_numpy()
     finite = np.isfinite(series_major[order]).all(axis=1)
     np.testing.assert_allclose(shuffled_rows[finite], series_major[order][finite], rtol=1e-5)
 
@@ -132,7 +133,9 @@ def test_forecast_is_long_and_indexed_by_series_and_time(global_with_statics, pa
     for store, rows in forecast.groupby(level="store"):
         expected = test[test["store"] == store].index[:HORIZON]
         np.testing.assert_array_equal(rows.index.get_level_values("day"), expected)
-    assert (forecast["y_lower"] <= forecast["y"]).all() and (forecast["y"] <= forecast["y_upper"]).all()
+    assert (forecast["y_lower"] <= forecast["y"]).all() and (
+        forecast["y"] <= forecast["y_upper"]
+    ).all()
     # A store missing from future is named.
     with pytest.raises(ValueError, match="series 's3'"):
         global_with_statics.forecast(history, future=future[future["store"] != "s3"])
@@ -150,8 +153,13 @@ def test_unseen_series_are_predicted_with_their_own_scale(global_with_statics):
 
 def test_unsorted_panel_names_the_series_and_gaps_are_handled():
     panel = signed_panel(n_series=3, n_rows=80)
-    shuffled = pd.concat([panel[panel.store == "s0"], panel[panel.store == "s1"].iloc[::-1],
-                          panel[panel.store == "s2"]])
+    shuffled = pd.concat(
+        [
+            panel[panel.store == "s0"],
+            panel[panel.store == "s1"].iloc[::-1],
+            panel[panel.store == "s2"],
+        ]
+    )
     with pytest.raises(ValueError, match="series 's1'.*out of time order.*sort_index"):
         small(epochs=1).fit(shuffled)
     duplicated = pd.concat([panel, panel[panel.store == "s2"].iloc[[3]]])
@@ -160,7 +168,9 @@ def test_unsorted_panel_names_the_series_and_gaps_are_handled():
     # Gaps: drop 10% of the rows at random, plus a whole week of one store.
     rng = np.random.default_rng(0)
     gappy = panel[rng.random(len(panel)) > 0.1]
-    gappy = gappy[~((gappy.store == "s1") & (gappy.index >= "2024-01-20") & (gappy.index < "2024-01-27"))]
+    gappy = gappy[
+        ~((gappy.store == "s1") & (gappy.index >= "2024-01-20") & (gappy.index < "2024-01-27"))
+    ]
     est = small(epochs=2, future_columns=["promo"]).fit(gappy)
     predicted = est.predict(gappy)
     assert predicted.shape == (len(gappy), HORIZON)
