@@ -9,21 +9,16 @@ context, and live ``FuncGraph`` / ``AtomicFunction`` / ``PyDatasetAdapter``
 objects. The growth per fit is the slope of a straight line fitted to the RSS
 after the first 10 fits (warm-up: imports, first traces, allocator pools).
 
-``--patched`` runs the same loop with the proposed fix for
-``sktsmixer/_training.py`` applied by monkeypatching: after each training
-run, drop the two process-wide references TensorFlow keeps to it --
-
-* ``release_all_reduce_gradients``: the ``CustomGradient-<uid>`` entries that
-  Keras' optimizer (``all_reduce`` of the gradients, a ``tf.custom_gradient``)
-  leaves in TensorFlow's global gradient registry, each holding a traced
-  train-step graph with all its functions (TensorFlow issues 80895, 97697);
-* ``release_py_funcs``: the callbacks of ``tf.data.Dataset.from_generator``
-  (how Keras feeds our ``WindowEndBatches``) that the global default graph
-  keeps, each holding a dataset (TensorFlow issue 123269).
+The library drops the two process-wide references TensorFlow keeps to every
+training run (``sktsmixer._training._ReleaseTensorFlowReferences``: the
+all-reduce ``CustomGradient-<uid>`` entries of TensorFlow's gradient registry,
+TensorFlow issues 80895 and 97697, and the ``from_generator`` callbacks of the
+global default graph, issue 123269). ``--without-release`` turns that off to
+show the growth it prevents.
 
     python benchmarks/repeated_fits.py              # 100 fits
     python benchmarks/repeated_fits.py --quick      # 10 fits
-    python benchmarks/repeated_fits.py --n-fits 40 --patched
+    python benchmarks/repeated_fits.py --n-fits 40 --without-release
 """
 
 import ctypes
@@ -45,7 +40,9 @@ def parse_args(argv=None):
     parser.add_argument("--columns", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument(
-        "--patched", action="store_true", help="apply the proposed _training.py fix"
+        "--without-release",
+        action="store_true",
+        help="turn off the library's release of TensorFlow's per-fit references",
     )
     parser.add_argument(
         "--no-census", action="store_true", help="skip the (slower) gc object census"
@@ -58,7 +55,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--json",
         default=None,
-        help="output path (default benchmarks/results/repeated_fits[_patched].json)",
+        help="output path (default benchmarks/results/repeated_fits[_without_release].json)",
     )
     args = parser.parse_args(argv)
     if args.quick:
@@ -76,149 +73,15 @@ def _data(rows, columns):
     )
 
 
-# ------------------------------------------------ the proposed fix, as a patch
+# ------------------------------------------------------------ the switch
 
 
-def _reads_dataset(func, datasets):
-    """Whether a ``from_generator`` callback reads one of ``datasets``.
+def disable_release():
+    """Turn off the library's release of TensorFlow's per-fit references
+    (``sktsmixer._training._ReleaseTensorFlowReferences``), to measure without it."""
+    from sktsmixer import _training
 
-    The callbacks are ``_GeneratorState.get_next_id`` (a bound method, maybe
-    wrapped) and two closures over that state; the state's generator is
-    ``PyDatasetAdapter._get_iterator``, bound to the adapter of our dataset.
-    """
-    func = getattr(func, "__wrapped__", func)
-    states = [getattr(func, "__self__", None)]
-    for cell in getattr(func, "__closure__", None) or ():
-        try:
-            states.append(cell.cell_contents)
-        except ValueError:  # an empty cell
-            pass
-    for state in states:
-        adapter = getattr(getattr(state, "_generator", None), "__self__", None)
-        dataset = getattr(adapter, "py_dataset", None)
-        if dataset is not None and any(dataset is d for d in datasets):
-            return True
-    return False
-
-
-def release_py_funcs(datasets):
-    """Drop the global graph's references to the callbacks reading ``datasets``.
-
-    Called once training is over. On the TensorFlow backend Keras feeds a
-    ``PyDataset`` through ``tf.data.Dataset.from_generator``, whose callbacks
-    ``script_ops`` appends to ``_py_funcs_used_in_graph`` of the outermost
-    graph -- in eager mode the process-wide default graph, so each fit's
-    datasets, their traced functions and everything they reference stay
-    alive for the life of the process. Only callbacks of our own datasets are
-    removed, so other datasets (another thread's fit, the user's) keep theirs.
-    """
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        return 0
-    from tensorflow.python.framework import ops
-
-    funcs = getattr(ops.get_default_graph(), "_py_funcs_used_in_graph", None)
-    if not funcs:
-        return 0
-    kept = [f for f in funcs if not _reads_dataset(f, datasets)]
-    removed = len(funcs) - len(kept)
-    funcs[:] = kept
-    return removed
-
-
-def _is_all_reduce_gradient(grad_fn):
-    """Whether a registered custom gradient is the one of ``ReplicaContext.all_reduce``.
-
-    ``custom_gradient`` registers ``internal_grad_fn``, a closure over
-    ``tape_grad_fn``, a closure over the gradient returned by ``all_reduce``'s
-    ``grad_wrapper``: a lambda whose qualified name says so.
-    """
-    stack, visited = [grad_fn], 0
-    while stack and visited < 8:
-        func = stack.pop()
-        visited += 1
-        if "all_reduce.<locals>.grad_wrapper" in getattr(func, "__qualname__", ""):
-            return True
-        for cell in getattr(func, "__closure__", None) or ():
-            try:
-                value = cell.cell_contents
-            except ValueError:  # an empty cell
-                continue
-            if callable(value) and hasattr(value, "__closure__"):
-                stack.append(value)
-    return False
-
-
-def gradient_names():
-    """Names in TensorFlow's global gradient registry (a snapshot, before training)."""
-    from tensorflow.python.framework import ops
-
-    return set(ops._gradient_registry._registry)
-
-
-def release_all_reduce_gradients(before):
-    """Drop the all-reduce gradients registered since ``before``.
-
-    Keras' TensorFlow optimizer sums the gradients with
-    ``tf.distribute.get_replica_context().all_reduce`` (the default strategy
-    too). Traced in a ``tf.function``, ``all_reduce`` is a
-    ``tf.custom_gradient``, whose gradient function is registered under a
-    fresh ``CustomGradient-<uid>`` name in a process-wide registry and holds
-    tensors of the traced train step: the registry keeps every train-step
-    graph of every fit, its functions and their C++ executors, alive
-    (TensorFlow issues 80895, 97697). The gradient of that all-reduce is never
-    taken after the train step is traced, so once training is over the
-    entries are dead weight. Only all-reduce gradients registered during this
-    fit are dropped; any other custom gradient stays.
-    """
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        return 0
-    from tensorflow.python.framework import ops
-
-    registry = ops._gradient_registry._registry
-    stale = [
-        name
-        for name in list(registry)
-        if name.startswith("CustomGradient-")
-        and name not in before
-        and _is_all_reduce_gradient(registry[name].get("type"))
-    ]
-    for name in stale:
-        registry.pop(name, None)
-    return len(stale)
-
-
-def apply_patch():
-    """Monkeypatch ``_training.train`` with the proposed fix (same logic)."""
-    import weakref
-
-    from sktsmixer import _training, windowing
-
-    created = weakref.WeakSet()
-    original_init = windowing.WindowEndBatches.__init__
-
-    def init(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        created.add(self)
-
-    original_train = _training.train
-
-    def train(est, prepared, seed):
-        # The library fix passes its own `batches` and `validation_data`;
-        # the patch finds them as the WindowEndBatches made during train().
-        created.clear()
-        before = gradient_names()
-        try:
-            return original_train(est, prepared, seed)
-        finally:
-            release_py_funcs(list(created))
-            release_all_reduce_gradients(before)
-
-    windowing.WindowEndBatches.__init__ = init
-    _training.train = train
+    _training._ReleaseTensorFlowReferences.release = lambda self: None
 
 
 # ------------------------------------------------------------- measurement
@@ -266,8 +129,8 @@ def main(argv=None):
     args = parse_args(argv)
     import psutil
 
-    if args.patched:
-        apply_patch()
+    if args.without_release:
+        disable_release()
     from sktsmixer import TSMixerRegressor
 
     process = psutil.Process()
@@ -277,9 +140,10 @@ def main(argv=None):
     )
     warmup = min(args.warmup, args.n_fits // 2)
     start_rss = process.memory_info().rss / MIB
+    mode = " (without release)" if args.without_release else ""
     print(
         f"{args.n_fits} fits of TSMixerRegressor({params}) on {args.rows} x {args.columns}"
-        f"{' (patched)' if args.patched else ''}; RSS after import: {start_rss:.1f} MiB"
+        f"{mode}; RSS after import: {start_rss:.1f} MiB"
     )
     rows = []
     for i in range(args.n_fits):
@@ -325,7 +189,7 @@ def main(argv=None):
         )
     name = (
         "repeated_fits"
-        + ("_patched" if args.patched else "")
+        + ("_without_release" if args.without_release else "")
         + ("_trimmed" if args.malloc_trim else "")
     )
     _common.write_json(
