@@ -1,8 +1,9 @@
 """sktsmixer: a scikit-learn compatible TSMixer forecaster on Keras 3."""
 
-from sktsmixer._quiet import import_backend_quietly
+from sktsmixer._quiet import import_backend_quietly, quiet_lazy_tensorflow
 
 import_backend_quietly()  # before Keras picks up its backend
+quiet_lazy_tensorflow()
 
 from sktsmixer.estimator import TSMixerRegressor  # noqa: E402
 from sktsmixer.layers import (  # noqa: E402

@@ -7,6 +7,10 @@ GPU they read like failures (TensorFlow 2.21 prints them whatever
 ``TF_CPP_MIN_LOG_LEVEL`` says). Unless the user asked for every log line
 (``TF_CPP_MIN_LOG_LEVEL=0``), TensorFlow is imported with the process' stderr
 file descriptor pointed at /dev/null for the duration of the import only.
+
+On the other backends Keras imports TensorFlow lazily when it is installed
+(to serialise a model, as pickling does): that import is silenced the same
+way.
 """
 
 import contextlib
@@ -59,3 +63,22 @@ def import_backend_quietly():
             import tensorflow  # noqa: F401
         except ImportError:
             pass  # Keras reports a missing backend itself, with its own message
+
+
+def quiet_lazy_tensorflow():
+    """Silence the import of TensorFlow that Keras makes lazily on other backends."""
+    if "tensorflow" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL", "").strip() == "0":
+        return
+    try:
+        from keras.src.utils import module_utils
+
+        lazy = module_utils.tensorflow
+        load = lazy.initialize
+    except (ImportError, AttributeError):  # a Keras without this internal: nothing to do
+        return
+
+    def initialize():
+        with _stderr_silenced():
+            load()
+
+    lazy.initialize = initialize

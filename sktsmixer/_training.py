@@ -12,7 +12,11 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from sktsmixer._devices import n_replicas, round_up
+from sktsmixer._tf_references import ReleaseTensorFlowReferences
 from sktsmixer.calibration import SplitConformal
+from sktsmixer.model import build_tsmixer
+from sktsmixer.model_ext import build_tsmixer_ext
 from sktsmixer.preparation import (
     fill_forward,
     scaling_statistics,
@@ -209,103 +213,6 @@ def _context(est, panel, dynamic):
     }
 
 
-def _is_all_reduce_gradient(grad_fn):
-    """Whether a registered custom gradient is the one of ``ReplicaContext.all_reduce``.
-
-    ``tf.custom_gradient`` registers ``internal_grad_fn``, a closure over
-    ``tape_grad_fn``, a closure over the gradient that ``all_reduce``'s
-    ``grad_wrapper`` returns: a lambda whose qualified name says so.
-    """
-    stack, visited = [grad_fn], 0
-    while stack and visited < 8:
-        func = stack.pop()
-        visited += 1
-        if "all_reduce.<locals>.grad_wrapper" in getattr(func, "__qualname__", ""):
-            return True
-        for cell in getattr(func, "__closure__", None) or ():
-            try:
-                value = cell.cell_contents
-            except ValueError:  # an empty cell
-                continue
-            if callable(value) and hasattr(value, "__closure__"):
-                stack.append(value)
-    return False
-
-
-def _reads_dataset(func, datasets):
-    """Whether a ``tf.data.Dataset.from_generator`` callback reads one of ``datasets``.
-
-    The callbacks are ``_GeneratorState.get_next_id`` (a bound method, maybe
-    wrapped) and closures over that state, whose generator is
-    ``PyDatasetAdapter._get_iterator`` bound to the adapter of the dataset.
-    """
-    func = getattr(func, "__wrapped__", func)
-    states = [getattr(func, "__self__", None)]
-    for cell in getattr(func, "__closure__", None) or ():
-        try:
-            states.append(cell.cell_contents)
-        except ValueError:
-            pass
-    for state in states:
-        adapter = getattr(getattr(state, "_generator", None), "__self__", None)
-        dataset = getattr(adapter, "py_dataset", None)
-        if dataset is not None and any(dataset is d for d in datasets):
-            return True
-    return False
-
-
-class _ReleaseTensorFlowReferences:
-    """Drops what TensorFlow keeps of a finished training run for the process' life.
-
-    Two process-wide structures hold every fit's traced train step, its
-    functions and C++ executors, and its datasets (about 18 MiB per small fit,
-    never freed, ``keras.backend.clear_session()`` included):
-
-    * Keras' TensorFlow optimizer sums the gradients with the replica
-      context's ``all_reduce``, a ``tf.custom_gradient`` when traced: its
-      gradient function is registered as ``CustomGradient-<uid>`` in TF's
-      global gradient registry and holds tensors of the train-step graph
-      (TensorFlow issues 80895, 97697). That gradient is never taken once the
-      step is traced.
-    * Keras feeds a ``PyDataset`` through ``tf.data.Dataset.from_generator``,
-      whose callbacks are appended to ``_py_funcs_used_in_graph`` of the
-      global default graph (TensorFlow issue 123269).
-
-    Only entries made during this fit, and only of these two kinds (our
-    datasets' callbacks; all-reduce gradients), are removed: other custom
-    gradients and other datasets, another thread's included, are left alone.
-    Internal TensorFlow structures: every lookup is tolerant, and if they
-    change the release does nothing (the leak returns, nothing breaks).
-    """
-
-    def __init__(self, datasets):
-        self.datasets = [d for d in datasets if d is not None]
-        self.gradients = None
-        if keras.backend.backend() == "tensorflow":
-            try:
-                from tensorflow.python.framework import ops
-
-                self.gradients = set(ops._gradient_registry._registry)
-            except (ImportError, AttributeError):
-                pass
-
-    def release(self):
-        if self.gradients is None:
-            return
-        from tensorflow.python.framework import ops
-
-        registry = ops._gradient_registry._registry
-        for name in [n for n in list(registry) if n not in self.gradients]:
-            entry = registry.get(name)
-            if str(name).startswith("CustomGradient-") and _is_all_reduce_gradient(
-                (entry or {}).get("type")
-            ):
-                registry.pop(name, None)
-        funcs = getattr(ops.get_default_graph(), "_py_funcs_used_in_graph", None)
-        if funcs:
-            funcs[:] = [f for f in funcs if not _reads_dataset(f, self.datasets)]
-
-
 class _InterruptGuard(keras.callbacks.Callback):
     """Records the weights to restore when training is interrupted."""
 
@@ -317,6 +224,48 @@ class _InterruptGuard(keras.callbacks.Callback):
         if self.early_stopping is not None and self.early_stopping.best_weights is not None:
             return self.early_stopping.best_weights
         return None
+
+
+def build_model(est, seed, layout):
+    """The Keras model ``est`` trains (``build_tsmixer`` or, for named inputs, the Ext one)."""
+    mode_1 = est.target_indices_ is not None
+    # Instance normalisation rescales the targets by statistics of the
+    # past window only; known-ahead and static inputs stay in the units of
+    # the series, so with them the effect of a covariate would change from
+    # window to window. The series are standardised per series anyway.
+    covariates = bool(layout.future_columns) or layout.n_static > 0
+    revin = (mode_1 and not covariates) if est.revin == "auto" else bool(est.revin)
+    if layout.named:
+        return build_tsmixer_ext(
+            input_size=est.input_size,
+            horizon=est.horizon,
+            n_past_features=len(est._dynamic_names) + 2 * len(est.time_feature_names_),
+            target_indices=est.target_indices_.tolist(),
+            n_future_features=len(layout.future_columns),
+            n_static_features=layout.n_static,
+            n_quantiles=None if est.quantiles_ is None else len(est.quantiles_),
+            n_blocks=est.n_blocks,
+            ff_dim=est.ff_dim,
+            hidden_dim=est.embed_dim,
+            dropout=est.dropout,
+            norm=est.norm,
+            revin=revin,
+            seed=seed,
+        )
+    return build_tsmixer(
+        input_size=est.input_size,
+        n_features=len(est._dynamic_names),
+        horizon=est.horizon if mode_1 else 1,
+        target_indices=est.target_indices_.tolist() if mode_1 else None,
+        n_targets=None if mode_1 else est.n_outputs_,
+        n_blocks=est.n_blocks,
+        ff_dim=est.ff_dim,
+        dropout=est.dropout,
+        norm=est.norm,
+        revin=revin,
+        embed_dim=est.embed_dim,
+        seed=seed,
+    )
 
 
 def train(est, prepared, seed):
@@ -333,8 +282,19 @@ def train(est, prepared, seed):
         est.quantiles_,
     )
     train_ends, train_codes = prepared.train
+    replicas = n_replicas()
+    if est.batch_size % replicas:
+        raise ValueError(
+            f"batch_size={est.batch_size} must be a multiple of the {replicas} devices that "
+            f"share each batch; pass batch_size={round_up(est.batch_size, replicas)}."
+        )
     batches = WindowEndBatches(
-        train_ends, train_codes, est.batch_size, shuffle_seed=seed, max_batches=est.steps_per_epoch
+        train_ends,
+        train_codes,
+        est.batch_size,
+        shuffle_seed=seed,
+        max_batches=est.steps_per_epoch,
+        multiple_of=replicas,
     )
     # Several steps per compiled call: on a CPU the per-call dispatch costs as
     # much as a small batch's compute. PyTorch's trainer runs one at a time.
@@ -344,12 +304,11 @@ def train(est, prepared, seed):
     callbacks, validation_data, stopper = [history], None, None
     if prepared.validation is not None:
         n_columns = prepared.series.shape[1]
-        validation_data = WindowEndBatches(
-            *prepared.validation, predict_batch_size(est, prepared.layout, n_columns)
-        )
+        batch = round_up(predict_batch_size(est, prepared.layout, n_columns), replicas)
+        validation_data = WindowEndBatches(*prepared.validation, batch, multiple_of=replicas)
         stopper = keras.callbacks.EarlyStopping(patience=est.patience, restore_best_weights=True)
         callbacks.append(stopper)
-    references = _ReleaseTensorFlowReferences([batches, validation_data])
+    references = ReleaseTensorFlowReferences([batches, validation_data])
     try:
         trainer.fit(
             batches,

@@ -16,12 +16,11 @@ from sklearn.utils.validation import (
 )
 
 from sktsmixer import _training
-from sktsmixer.data import column_positions, parse_panel
-from sktsmixer.forecasting import ForecastInputs, future_rows
+from sktsmixer._devices import resolve_distribution, scope
+from sktsmixer.data import parse_panel
+from sktsmixer.forecasting import ForecastInputs, forecast_frame, future_rows
 from sktsmixer.losses import LOSSES
-from sktsmixer.model import build_tsmixer
-from sktsmixer.model_ext import build_tsmixer_ext
-from sktsmixer.time_features import resolve_time_features
+from sktsmixer.roles import check_mode, check_y, column_roles
 
 __all__ = ["TSMixerRegressor"]
 
@@ -171,6 +170,14 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         Reuse the fitted model and scalers and train further (with a fresh
         optimizer). Changing a parameter that shapes the network or the
         windows in between raises ``ValueError``.
+    devices : None, "all", int or list of str, default=None
+        Data-parallel training and prediction over several devices with
+        Keras' ``DataParallel`` (JAX backend): the model is replicated and
+        every batch split between them. "all": every device Keras lists; an
+        int: the first that many; a list: names such as ``["gpu:0",
+        "gpu:1"]``. ``batch_size`` must be a multiple of their number. None
+        follows ``keras.distribution.distribution()``: one device unless a
+        distribution was set globally.
 
     Attributes
     ----------
@@ -250,6 +257,12 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "devices": [
+            None,
+            StrOptions({"all"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+            list,
+        ],
     }
 
     def __init__(
@@ -280,6 +293,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         warm_start=False,
+        devices=None,
     ):
         self.input_size = input_size
         self.horizon = horizon
@@ -307,6 +321,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.devices = devices
 
     # ------------------------------------------------------------------ fit
 
@@ -338,7 +353,8 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         # A warm start trains the fitted model in place: keep its weights to put back.
         weights = self.model_.get_weights() if self.warm_start and "model_" in before else None
         try:
-            return self._fit(X, y)
+            with scope(resolve_distribution(self.devices)):
+                return self._fit(X, y)
         except BaseException:
             # Never leave a half-fitted estimator: back to the previous state.
             self.__dict__.clear()
@@ -351,18 +367,21 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         warm = self.warm_start and hasattr(self, "model_")
         if warm:
             self._check_warm_start(y)
-        self._check_mode(y)
+        check_mode(self.get_params(deep=False), y)
         self._check_input_names(X, reset=not warm)
         panel, names, dynamic_names = parse_panel(X, self.series_column, self.static_columns)
-        y_checked = None if y is None else self._check_y(y, len(panel.rows))
+        y_checked = None if y is None else check_y(y, len(panel.rows))
         if not warm:
-            self._set_roles(names, dynamic_names, panel, y_checked)
+            roles = column_roles(
+                self.get_params(deep=False), names, dynamic_names, panel, y_checked
+            )
+            self._set_roles(roles)
             self._architecture = {name: getattr(self, name) for name in _ARCHITECTURE}
             self.series_labels_ = list(panel.labels)
         prepared = _training.prepare(self, panel, y_checked, warm)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         if not warm:
-            self.model_ = self._build_model(seed, prepared.layout)
+            self.model_ = _training.build_model(self, seed, prepared.layout)
         self.history_, self.n_iter_ = _training.train(self, prepared, seed)
         self.calibration_ = _training.calibrate(self, prepared)
         self._context = prepared.context
@@ -383,22 +402,15 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
                     f"windows. Set {name}={value!r} back, or set warm_start=False to start anew."
                 )
 
-    def _check_mode(self, y):
-        if y is None:
-            return
-        used = [
-            name
-            for name in ("target_columns", "future_columns", "static_columns", "series_column")
-            if getattr(self, name) is not None
-        ]
-        used += ["time_features"] if self.time_features is not None else []
-        used += ["loss='quantile'"] if self.loss == "quantile" else []
-        if used:
-            raise ValueError(
-                f"{', '.join(used)} need fit(X) with y=None (forecasting columns of X). With "
-                "y given, every column of X is a past input; shift a known-ahead column "
-                "yourself (X['temp_next'] = X['temp'].shift(-k)) or call fit(X) without y."
-            )
+    def _set_roles(self, roles):
+        self.future_indices_ = roles.future_indices
+        self.time_feature_names_ = roles.time_feature_names
+        self.quantiles_ = roles.quantiles
+        self.target_indices_ = roles.target_indices
+        self.target_names_ = roles.target_names
+        self.n_outputs_ = roles.n_outputs
+        self._y_ndim = roles.y_ndim
+        self._dynamic_names = roles.dynamic_names
 
     def _check_input_names(self, X, reset):
         if isinstance(X, pd.DataFrame):
@@ -412,108 +424,6 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         shape = getattr(X, "shape", None)
         if shape is not None and len(shape) == 2:
             _check_n_features(self, X, reset=reset)
-
-    def _check_y(self, y, n_rows):
-        y_checked = check_array(
-            y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan", input_name="y"
-        )
-        if y_checked.ndim > 2:
-            raise ValueError(f"y must be 1-D or 2-D, got an array of shape {y_checked.shape}.")
-        if len(y_checked) != n_rows:
-            raise ValueError(
-                f"X and y must have one row per time step: X has {n_rows} rows, "
-                f"y has {len(y_checked)}."
-            )
-        if np.isnan(y_checked).all():
-            raise ValueError("y holds only NaN: there is nothing to train on.")
-        return y_checked
-
-    def _set_roles(self, names, dynamic_names, panel, y):
-        n = len(names)
-        self.future_indices_ = np.asarray(
-            [
-                dynamic_names.index(names[i])
-                for i in column_positions(self.future_columns, names, n, "future_columns")
-            ],
-            dtype=int,
-        )
-        self.time_feature_names_ = resolve_time_features(
-            self.time_features, panel.step if panel.index_kind == "datetime" else None
-        )
-        self.quantiles_ = None
-        if self.loss == "quantile":
-            levels = np.asarray(self.quantiles, dtype=np.float64).ravel()
-            if not len(levels) or not ((levels > 0) & (levels < 1)).all():
-                raise ValueError(f"quantiles must lie in (0, 1), got {self.quantiles!r}.")
-            self.quantiles_ = np.unique(np.append(levels, 0.5))
-        self._y_ndim = None if y is None else y.ndim
-        self._dynamic_names = list(dynamic_names)
-        if y is not None:
-            self.target_indices_ = None
-            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-            self.target_names_ = list(range(self.n_outputs_))
-            return
-        if self.target_columns is None:
-            known_ahead = set(self.future_indices_.tolist())
-            targets = [i for i in range(len(dynamic_names)) if i not in known_ahead]
-        else:
-            positions = column_positions(self.target_columns, names, n, "target_columns")
-            if any(names[i] not in dynamic_names for i in positions):
-                raise ValueError(
-                    f"target_columns={self.target_columns!r} names a static column; static "
-                    "columns cannot be forecast."
-                )
-            targets = [dynamic_names.index(names[i]) for i in positions]
-        overlap = set(targets) & set(self.future_indices_.tolist())
-        if overlap or not targets:
-            raise ValueError(
-                "target_columns and future_columns must be different, non-empty sets: "
-                f"{[dynamic_names[i] for i in overlap]} are both. A known-ahead value is an "
-                "input, not a forecast."
-            )
-        self.target_indices_ = np.asarray(targets)
-        self.target_names_ = [dynamic_names[i] for i in targets]
-        self.n_outputs_ = len(targets)
-
-    def _build_model(self, seed, layout):
-        mode_1 = self.target_indices_ is not None
-        # Instance normalisation rescales the targets by statistics of the
-        # past window only; known-ahead and static inputs stay in the units of
-        # the series, so with them the effect of a covariate would change from
-        # window to window. The series are standardised per series anyway.
-        covariates = bool(layout.future_columns) or layout.n_static > 0
-        revin = (mode_1 and not covariates) if self.revin == "auto" else bool(self.revin)
-        if layout.named:
-            return build_tsmixer_ext(
-                input_size=self.input_size,
-                horizon=self.horizon,
-                n_past_features=len(self._dynamic_names) + 2 * len(self.time_feature_names_),
-                target_indices=self.target_indices_.tolist(),
-                n_future_features=len(layout.future_columns),
-                n_static_features=layout.n_static,
-                n_quantiles=None if self.quantiles_ is None else len(self.quantiles_),
-                n_blocks=self.n_blocks,
-                ff_dim=self.ff_dim,
-                hidden_dim=self.embed_dim,
-                dropout=self.dropout,
-                norm=self.norm,
-                revin=revin,
-                seed=seed,
-            )
-        return build_tsmixer(
-            input_size=self.input_size,
-            n_features=len(self._dynamic_names),
-            horizon=self.horizon if mode_1 else 1,
-            target_indices=self.target_indices_.tolist() if mode_1 else None,
-            n_targets=None if mode_1 else self.n_outputs_,
-            n_blocks=self.n_blocks,
-            ff_dim=self.ff_dim,
-            dropout=self.dropout,
-            norm=self.norm,
-            revin=revin,
-            embed_dim=self.embed_dim,
-            seed=seed,
-        )
 
     # -------------------------------------------------------------- predict
 
@@ -662,7 +572,6 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
                 "index continues X's, with those columns)."
             )
         inputs = self._inputs(X, future, last_only=True)
-        columns = {}
         point = inputs.unscale(inputs.point())
         extra = []
         if coverage is not None:
@@ -674,15 +583,10 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
                 self.predict_quantiles(None)  # raises the explanation
             values = inputs.unscale(inputs.raw[..., picked])
             extra += [(f"q{self.quantiles_[i]:g}", values[..., n]) for n, i in enumerate(picked)]
-        for k, name in enumerate(self.target_names_):
-            columns[name] = point[:, :, k].ravel()
-            for suffix, values in extra:
-                columns[f"{name}_{suffix}"] = values[:, :, k].ravel()
         index = inputs.forecast_index()
         if index is None and not extra:
             return point[0]
-        frame = pd.DataFrame(columns, index=index)
-        return frame
+        return forecast_frame(self.target_names_, point, extra, index)
 
     def _future_names(self):
         return [self._dynamic_names[i] for i in self.future_indices_]
@@ -692,7 +596,8 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         self._check_input_names(X, reset=False)
         panel, _, _ = parse_panel(X, self.series_column, self.static_columns)
         rows = future_rows(self, panel, future)
-        return ForecastInputs(self, panel, X, rows, last_only)
+        with scope(resolve_distribution(self.devices)):
+            return ForecastInputs(self, panel, X, rows, last_only)
 
     def _layout(self, forecasts):
         """``(n, steps, n_outputs)`` forecasts in the shape ``predict`` documents."""

@@ -193,3 +193,17 @@ class ForecastInputs:
         times = pieces[0].append(pieces[1:]) if len(pieces) > 1 else pieces[0]
         name = est.series_column if est.series_column is not None else "series"
         return pd.MultiIndex.from_arrays([labels, times], names=[name, panel.time_name or "time"])
+
+
+def forecast_frame(target_names, point, extra, index):
+    """The frame ``forecast`` returns: one column per target, then its bounds or quantiles.
+
+    ``point`` and every array of ``extra`` (pairs of a column suffix and
+    values) have shape ``(n_series, horizon, n_targets)``.
+    """
+    columns = {}
+    for k, name in enumerate(target_names):
+        columns[name] = point[:, :, k].ravel()
+        for suffix, values in extra:
+            columns[f"{name}_{suffix}"] = values[:, :, k].ravel()
+    return pd.DataFrame(columns, index=index)

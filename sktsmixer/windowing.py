@@ -17,6 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from sktsmixer._devices import n_replicas, round_up
 from sktsmixer.losses import masked_loss
 
 __all__ = [
@@ -77,13 +78,15 @@ def predict_windows(model, layout, series, ends, codes=None, static=None, batch_
     """Model outputs for the windows ending at ``ends``, as one float64 array.
 
     Batches are padded to a power of two, which bounds the number of shapes
-    the compiled predict function is traced for.
+    the compiled predict function is traced for, rounded up to a multiple of
+    the devices sharing a batch under the current Keras distribution.
     """
+    multiple_of = n_replicas()
     outputs = None
     for start in range(0, len(ends), batch_size):
         stop = min(start + batch_size, len(ends))
         n = stop - start
-        bucket = 1 << (n - 1).bit_length()
+        bucket = round_up(1 << (n - 1).bit_length(), multiple_of)
         rows = np.concatenate([ends[start:stop], np.repeat(ends[stop - 1 : stop], bucket - n)])
         batch_codes = None
         if codes is not None:
@@ -138,16 +141,21 @@ class WindowEndBatches(keras.utils.PyDataset):
     With ``max_batches``, an epoch is the first ``max_batches`` batches of
     that epoch's order, so long series give short, frequently validated epochs.
 
+    With ``multiple_of`` (the devices sharing a batch), a last batch of
+    another size is completed with the first pairs of the epoch's order, as
+    every device must get an equal share.
+
     The dataset carries only integers; the trainer turns them into windows.
     Shuffling with a private ``numpy.random.Generator`` keeps fits
     reproducible without touching any global seed.
     """
 
-    def __init__(self, ends, codes, batch_size, shuffle_seed=None, max_batches=None):
+    def __init__(self, ends, codes, batch_size, shuffle_seed=None, max_batches=None, multiple_of=1):
         super().__init__()
         self.pairs = np.column_stack([ends, codes]).astype("int32")
         self.batch_size = batch_size
         self.max_batches = max_batches
+        self.multiple_of = multiple_of
         self._rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
         self._order = self.pairs
         self.on_epoch_end()
@@ -157,7 +165,11 @@ class WindowEndBatches(keras.utils.PyDataset):
         return n_batches if self.max_batches is None else min(n_batches, self.max_batches)
 
     def __getitem__(self, index):
-        return self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        batch = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        short = -len(batch) % self.multiple_of
+        if short:
+            batch = np.concatenate([batch, np.resize(self._order, (short, 2))])
+        return batch
 
     def on_epoch_end(self):
         if self._rng is not None:

@@ -21,8 +21,8 @@ ESTIMATOR_TESTS = [
 ]
 
 
-def _run_on(backend, tests):
-    env = {**os.environ, "KERAS_BACKEND": backend}
+def _run_on(backend, tests, **env_vars):
+    env = {**os.environ, "KERAS_BACKEND": backend, **env_vars}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow", *tests],
         cwd=REPO,
@@ -47,6 +47,13 @@ def test_layer_model_and_estimator_tests_pass_on_torch():
         "torch", reason="install torch (pip install torch==2.13.0 takes the CPU build)"
     )
     _run_on("torch", LAYER_TESTS + ESTIMATOR_TESTS)
+
+
+@pytest.mark.slow
+def test_data_parallel_fit_on_two_virtual_jax_devices():
+    pytest.importorskip("jax", reason="install jax (pip install -e '.[test]') to test that backend")
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2"
+    _run_on("jax", ["tests/test_distribution.py"], XLA_FLAGS=flags.strip())
 
 
 def _backend_in_child(env):

@@ -202,9 +202,9 @@ QUIET_SCRIPT = textwrap.dedent(
 NOISE = ["cuInit", "cuda", "I0000", "W0000", "E0000", "oneDNN", "absl::InitializeLog"]
 
 
-def run_quietly(script, tmp_path, level):
+def run_quietly(script, tmp_path, level, backend="tensorflow"):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    env["KERAS_BACKEND"] = "tensorflow"
+    env["KERAS_BACKEND"] = backend
     if level is not None:
         env["TF_CPP_MIN_LOG_LEVEL"] = level
     result = subprocess.run(
@@ -225,6 +225,15 @@ def run_quietly(script, tmp_path, level):
 def test_import_and_fit_print_no_tensorflow_start_up_lines(tmp_path):
     stdout = run_quietly(QUIET_SCRIPT, tmp_path, level=None)
     assert stdout.strip() == "(60, 4) (2, 2) (60, 4, 2)"
+
+
+@pytest.mark.slow
+def test_pickling_on_jax_prints_no_tensorflow_start_up_lines(tmp_path):
+    # Keras imports TensorFlow lazily to serialise a model on any backend.
+    pytest.importorskip("jax", reason="install jax (pip install -e '.[test]')")
+    script = QUIET_SCRIPT + "import pickle; print(pickle.loads(pickle.dumps(est)).predict(X).shape)"
+    stdout = run_quietly(script, tmp_path, level=None, backend="jax")
+    assert stdout.split() == "(60, 4) (2, 2) (60, 4, 2) (60, 4)".split()
 
 
 def test_import_is_quiet_when_the_user_set_a_log_level(tmp_path):

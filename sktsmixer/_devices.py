@@ -1,0 +1,72 @@
+"""Data-parallel training and prediction with Keras' distribution API.
+
+``TSMixerRegressor(devices=...)`` replicates the model on several devices and
+splits every batch between them (``keras.distribution.DataParallel``, JAX
+backend). A distribution the user set globally with
+``keras.distribution.set_distribution`` is honoured the same way.
+"""
+
+import contextlib
+
+import keras
+
+
+def resolve_distribution(devices):
+    """The ``keras.distribution.Distribution`` a fit or predict runs under, or None.
+
+    ``devices`` None keeps Keras' global distribution (None unless the user
+    set one); "all", an int or a list of device names builds a
+    ``DataParallel`` over those devices.
+    """
+    if devices is None:
+        return keras.distribution.distribution()
+    backend = keras.backend.backend()
+    if backend != "jax":
+        raise ValueError(
+            f"devices={devices!r} needs the JAX backend (Keras' distribution API); the "
+            f"backend is {backend!r}. Set KERAS_BACKEND=jax before importing keras, or "
+            "leave devices=None."
+        )
+    available = keras.distribution.list_devices()
+    if isinstance(devices, str) and devices == "all":
+        chosen = available
+    elif isinstance(devices, str):
+        raise ValueError(
+            f'devices must be None, "all", an int or a list of names, got {devices!r}.'
+        )
+    elif isinstance(devices, int):
+        if devices > len(available):
+            raise ValueError(
+                f"devices={devices} asks for more devices than the {len(available)} Keras "
+                f"sees ({available}). Pass at most {len(available)}, or devices='all'."
+            )
+        chosen = available[:devices]
+    else:
+        chosen = [str(name) for name in devices]
+        unknown = [name for name in chosen if name not in available]
+        if unknown or not chosen:
+            raise ValueError(
+                f"devices={devices!r} names devices Keras does not see: {unknown}. "
+                f"Available: {available}."
+            )
+    return keras.distribution.DataParallel(devices=chosen)
+
+
+def n_replicas(distribution=None):
+    """How many devices share each batch under ``distribution`` (default: Keras' current one)."""
+    if distribution is None:
+        distribution = keras.distribution.distribution()
+    if distribution is None:
+        return 1
+    mesh = distribution.device_mesh
+    return int(mesh.shape[list(mesh.axis_names).index(distribution.batch_dim_name)])
+
+
+def scope(distribution):
+    """A context in which variables and batches follow ``distribution``."""
+    return contextlib.nullcontext() if distribution is None else distribution.scope()
+
+
+def round_up(n, multiple):
+    """The smallest multiple of ``multiple`` not below ``n``."""
+    return -(-n // multiple) * multiple
