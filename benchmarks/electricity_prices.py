@@ -133,6 +133,11 @@ def parse_args(argv=None):
     parser.add_argument("--nf-grid", type=json.loads, default=NF_GRID)
     parser.add_argument("--nf-max-steps", type=int, default=1000, help="TSMixerx training steps")
     parser.add_argument(
+        "--validation-only",
+        action="store_true",
+        help="TSMixerRegressor: tune on the validation block and stop (no refit, no test figure)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke test: tiny grids, few epochs, the last 2 test weeks only",
@@ -473,7 +478,7 @@ def make_tsmixer(params, args, countries, seed, epochs=None):
     from sktsmixer import TSMixerRegressor
 
     extra = {} if len(countries) == 1 else {"series_column": "unique_id"}
-    return TSMixerRegressor(
+    settings = dict(
         horizon=HORIZON,
         target_columns=["y"],
         future_columns=FUTURE,
@@ -486,8 +491,8 @@ def make_tsmixer(params, args, countries, seed, epochs=None):
         random_state=seed,
         **TSMIXER_FIXED,
         **extra,
-        **params,
     )
+    return TSMixerRegressor(**{**settings, **params})  # the grid may override a setting
 
 
 def run_tsmixer(data, args, pooled):
@@ -528,6 +533,14 @@ def run_tsmixer(data, args, pooled):
                 best = trial
                 validation_pred.update(pred)
         chosen[key] = {**best["params"], "epochs": best["epochs"]}
+    if args.validation_only:
+        return {
+            "validation_only": True,
+            "params": {**TSMIXER_FIXED, "chosen": chosen},
+            "validation_mae": scores(validation_pred, data.truth("validation"))["mae"],
+            "tuning_seconds": tuning,
+            "trials": trials,
+        }
 
     runs = []
     for seed in range(args.seed, args.seed + args.seeds):
@@ -620,6 +633,8 @@ def main(argv=None):
         results.append(result)
         if "skipped" in result:
             print(f"{name}: skipped ({result['skipped']})", flush=True)
+        elif result.get("validation_only"):
+            print(f"{name}: validation MAE {result['validation_mae']:.3f}", flush=True)
         else:
             print(
                 f"{name}: validation MAE {result['validation_mae']:.3f}, "
@@ -633,7 +648,7 @@ def main(argv=None):
     )
     _common.print_table(
         ["model", "MAE FR", "MAE BE", "MAE all", "RMSE all", "fit s", "tuning s", "chosen"],
-        [table_row(r) for r in results],
+        [table_row(r) for r in results if not r.get("validation_only")],
     )
     config = {k: v for k, v in vars(args).items()}
     _common.write_json(

@@ -248,7 +248,7 @@ def instrument(recorder):
     w = recorder.wrap
     w(estimator.TSMixerRegressor, "fit")
     w(estimator.TSMixerRegressor, "forecast")
-    w(estimator.TSMixerRegressor, "_build_model")
+    w(_training, "build_model")
     # parse_panel and its helpers (imported by name into two modules)
     w(data, "_split_series_and_time")
     w(data, "_time_step")

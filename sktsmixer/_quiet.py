@@ -15,6 +15,7 @@ way.
 
 import contextlib
 import json
+import logging
 import os
 import pathlib
 import sys
@@ -82,3 +83,25 @@ def quiet_lazy_tensorflow():
             load()
 
     lazy.initialize = initialize
+
+
+class _RetracingFilter(logging.Filter):
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def no_retracing_notes():
+    """Drop TensorFlow's "triggered tf.function retracing" warnings inside the block.
+
+    Predictions pad their batches to a few bucket sizes and every new size is
+    traced once, on purpose; TensorFlow's note that it retraced would read
+    like a bug in the user's code. Other warnings pass.
+    """
+    logger = logging.getLogger("tensorflow")
+    note_filter = _RetracingFilter()
+    logger.addFilter(note_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(note_filter)

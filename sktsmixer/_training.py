@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from sktsmixer._devices import n_replicas, round_up
+from sktsmixer._quiet import no_retracing_notes
 from sktsmixer._tf_references import ReleaseTensorFlowReferences
 from sktsmixer.calibration import SplitConformal
 from sktsmixer.model import build_tsmixer
@@ -158,9 +159,13 @@ def prepare(est, panel, y, warm):
     targets = np.nan_to_num(targets).astype("float32")
     fill_forward(dynamic, offsets)
     layout = layout_of(est, dynamic.shape[1])
-    series = np.concatenate(
-        [dynamic, time_feature_rows(panel, est.time_feature_names_, dtype=dynamic.dtype)], axis=1
-    ).astype("float32")
+    # The model's copy of the series: one float32 array, and no second one
+    # when there are no calendar columns to append (big panels).
+    if est.time_feature_names_:
+        calendar = time_feature_rows(panel, est.time_feature_names_, dtype=np.float32)
+        series = np.concatenate([dynamic, calendar], axis=1, dtype=np.float32)
+    else:
+        series = dynamic.astype(np.float32, copy=False)
     static = scaled_static(est, panel)
     context = _context(est, panel, dynamic)
     return Prepared(
@@ -236,10 +241,14 @@ def build_model(est, seed, layout):
     covariates = bool(layout.future_columns) or layout.n_static > 0
     revin = (mode_1 and not covariates) if est.revin == "auto" else bool(est.revin)
     if layout.named:
+        # A known-ahead column is read on the horizon in the units of the
+        # series: its past values stay in them too.
+        known_ahead = set(layout.future_columns)
+        n_past = len(est._dynamic_names) + 2 * len(est.time_feature_names_)
         return build_tsmixer_ext(
             input_size=est.input_size,
             horizon=est.horizon,
-            n_past_features=len(est._dynamic_names) + 2 * len(est.time_feature_names_),
+            n_past_features=n_past,
             target_indices=est.target_indices_.tolist(),
             n_future_features=len(layout.future_columns),
             n_static_features=layout.n_static,
@@ -250,6 +259,7 @@ def build_model(est, seed, layout):
             dropout=est.dropout,
             norm=est.norm,
             revin=revin,
+            revin_channels=[c for c in range(n_past) if c not in known_ahead],
             seed=seed,
         )
     return build_tsmixer(
@@ -310,16 +320,17 @@ def train(est, prepared, seed):
         callbacks.append(stopper)
     references = ReleaseTensorFlowReferences([batches, validation_data])
     try:
-        trainer.fit(
-            batches,
-            epochs=est.epochs,
-            validation_data=validation_data,
-            callbacks=callbacks,
-            # The batches shuffle themselves with their own generator; Keras'
-            # own shuffling of a PyDataset would draw from Python's global RNG.
-            shuffle=False,
-            verbose=est.verbose,
-        )
+        with no_retracing_notes():
+            trainer.fit(
+                batches,
+                epochs=est.epochs,
+                validation_data=validation_data,
+                callbacks=callbacks,
+                # The batches shuffle themselves with their own generator; Keras'
+                # own shuffling of a PyDataset would draw from Python's global RNG.
+                shuffle=False,
+                verbose=est.verbose,
+            )
     except KeyboardInterrupt:
         best = stopper.best_weights if stopper is not None else None
         if best is not None:

@@ -9,6 +9,7 @@ Keras then tracks, saves and restores their weights through ``model.save``,
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from sktsmixer._checks import (
@@ -407,6 +408,10 @@ class ReversibleInstanceNorm(keras.layers.Layer):
         affine: Whether to learn a per-channel scale and shift applied after
             normalising (and undone before denormalising).
         subtract_last: Centre on the last time step instead of the mean.
+        channels: Indices of the channels to normalise (default: all). The
+            others pass through unchanged, with a centre of 0 and a scale of
+            1, so that a channel also fed elsewhere in its original units
+            (a known-ahead input on the horizon) stays in those units.
         **kwargs: Base layer arguments (``name``, ``dtype``, ...).
 
     Call arguments:
@@ -438,12 +443,19 @@ class ReversibleInstanceNorm(keras.layers.Layer):
     (4, 96, 7)
     """
 
-    def __init__(self, num_features, eps=1e-5, affine=True, subtract_last=False, **kwargs):
+    def __init__(
+        self, num_features, eps=1e-5, affine=True, subtract_last=False, channels=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.num_features = check_positive_int("num_features", num_features)
         self.eps = check_positive_float("eps", eps)
         self.affine = bool(affine)
         self.subtract_last = bool(subtract_last)
+        self.channels = None if channels is None else sorted({int(c) for c in channels})
+        if self.channels is not None and not all(0 <= c < self.num_features for c in self.channels):
+            raise ValueError(
+                f"channels must be indices in [0, {self.num_features}), got {channels!r}."
+            )
 
     def build(self, input_shape):
         if self.affine:
@@ -471,10 +483,28 @@ class ReversibleInstanceNorm(keras.layers.Layer):
         # for the gradient.
         center = ops.stop_gradient(center)
         scale = ops.stop_gradient(ops.sqrt(variance + self.eps))
+        if self.channels is not None:
+            # Channels left alone get the identity: centre 0, scale 1.
+            selected = self._selected()
+            center = center * selected
+            scale = scale * selected + (1 - selected)
         normalized = (inputs - center) / scale
         if self.affine:
-            normalized = normalized * self.affine_weight + self.affine_bias
+            weight, bias = self._affine()
+            normalized = normalized * weight + bias
         return normalized, center, scale
+
+    def _selected(self):
+        selected = np.zeros(self.num_features, dtype=self.compute_dtype)
+        selected[self.channels] = 1
+        return selected
+
+    def _affine(self):
+        """The affine weight and bias, the identity on channels left alone."""
+        if self.channels is None:
+            return self.affine_weight, self.affine_bias
+        selected = self._selected()
+        return self.affine_weight * selected + (1 - selected), self.affine_bias * selected
 
     def _denormalize(self, outputs, center, scale, target_indices):
         if target_indices is not None:
@@ -483,7 +513,7 @@ class ReversibleInstanceNorm(keras.layers.Layer):
             scale = ops.take(scale, indices, axis=-1)
         weight = bias = None
         if self.affine:
-            weight, bias = self.affine_weight, self.affine_bias
+            weight, bias = self._affine()
             if target_indices is not None:
                 weight, bias = ops.take(weight, indices), ops.take(bias, indices)
             outputs = (outputs - bias) / (weight + self.eps * self.eps)
@@ -496,6 +526,7 @@ class ReversibleInstanceNorm(keras.layers.Layer):
             "eps": self.eps,
             "affine": self.affine,
             "subtract_last": self.subtract_last,
+            "channels": self.channels,
         }
 
 

@@ -95,6 +95,7 @@ def build_tsmixer_ext(
     dropout=0.1,
     norm="batch",
     revin=True,
+    revin_channels=None,
     seed=None,
     name="tsmixer_ext",
 ):
@@ -109,8 +110,8 @@ def build_tsmixer_ext(
     * ``"static"``: ``(batch, n_static_features)``, time-invariant features
       (only when ``n_static_features > 0``).
 
-    Graph: ``ReversibleInstanceNorm("norm")`` over all past channels (if
-    ``revin``) -> align: ``TemporalProjection`` (time ``input_size`` ->
+    Graph: ``ReversibleInstanceNorm("norm")`` over the past channels (if
+    ``revin``; ``revin_channels`` of them) -> align: ``TemporalProjection`` (time ``input_size`` ->
     ``horizon``) then ``ConditionalFeatureMixing`` to ``hidden_dim``
     channels; the future inputs through their own
     ``ConditionalFeatureMixing`` to ``hidden_dim`` -> concatenate ->
@@ -125,7 +126,9 @@ def build_tsmixer_ext(
     they never cross.
 
     Static and future inputs are not instance-normalised: standardise them
-    beforehand (e.g. with training-set statistics).
+    beforehand (e.g. with training-set statistics). A known-ahead series fed
+    both in ``"past"`` and in ``"future"`` should then be left out of
+    ``revin_channels``, so that both see it in the same units.
 
     Args:
         input_size: Number of past time steps.
@@ -144,6 +147,8 @@ def build_tsmixer_ext(
         dropout: Dropout rate in [0, 1).
         norm: ``"batch"`` or ``"layer"`` normalisation inside the mixers.
         revin: Whether to apply reversible instance normalisation.
+        revin_channels: Channels of ``"past"`` that RevIN normalises
+            (default: all); must include ``target_indices``.
         seed: Optional int that makes initial weights and dropout reproducible.
         name: Name of the model.
 
@@ -176,6 +181,13 @@ def build_tsmixer_ext(
     dropout = check_rate("dropout", dropout)
     check_choice("norm", norm, NORMS)
     k = len(targets)
+    if revin_channels is not None:
+        revin_channels = sorted({int(c) for c in revin_channels})
+        if not set(targets) <= set(revin_channels):
+            raise ValueError(
+                f"revin_channels={revin_channels} must include the target channels {targets}: "
+                "the forecast is denormalised with their statistics."
+            )
 
     past = keras.Input(shape=(input_size, n_past), name="past")
     inputs = {"past": past}
@@ -188,7 +200,7 @@ def build_tsmixer_ext(
 
     x = past
     if revin:
-        rev_norm = ReversibleInstanceNorm(n_past, name="rev_norm")
+        rev_norm = ReversibleInstanceNorm(n_past, channels=revin_channels, name="rev_norm")
         x, center, scale = rev_norm(x, mode="norm")
     normalised_past = x
     aligned = TemporalProjection(horizon, seed=offset_seed(seed, 1000), name="align_past")(x)

@@ -23,6 +23,8 @@ __all__ = [
     "valid_window_ends",
 ]
 
+# Rows of the temporaries of one pass of valid_window_ends.
+CHUNK_ROWS = 1 << 20
 MIN_OBSERVED_FRACTION = 0.5
 
 
@@ -103,17 +105,54 @@ def valid_window_ends(present, offsets, input_size, target_offsets, target_obser
     -------
     ends, codes : ndarrays of int
     """
+    # Windows never cross blocks, so runs of whole blocks are done one at a
+    # time: the row-sized temporaries stay at most CHUNK_ROWS long, which
+    # matters on panels of tens of millions of rows.
+    ends, codes = [], []
+    for first_block, stop_block in _block_runs(offsets, CHUNK_ROWS):
+        start, stop = int(offsets[first_block]), int(offsets[stop_block])
+        run_ends, run_codes = _valid_ends_in_run(
+            present[start:stop],
+            offsets[first_block : stop_block + 1] - start,
+            input_size,
+            target_offsets,
+            target_observed[start:stop],
+        )
+        ends.append(run_ends + start)
+        codes.append(run_codes + first_block)
+    # int32 where the rows allow it: a big panel has one end per row.
+    dtype = np.int32 if len(present) < np.iinfo(np.int32).max else np.int64
+    if not ends:
+        return np.zeros(0, dtype=dtype), np.zeros(0, dtype=dtype)
+    return np.concatenate(ends).astype(dtype), np.concatenate(codes).astype(dtype)
+
+
+def _block_runs(offsets, max_rows):
+    """``(first, stop)`` block ranges of at most ``max_rows`` rows (or one block)."""
+    n_blocks = len(offsets) - 1
+    first = 0
+    while first < n_blocks:
+        stop = int(np.searchsorted(offsets, offsets[first] + max_rows, side="right")) - 1
+        stop = min(max(stop, first + 1), n_blocks)
+        yield first, stop
+        first = stop
+
+
+def _valid_ends_in_run(present, offsets, input_size, target_offsets, target_observed):
     n_rows = len(present)
     lengths = np.diff(offsets)
     codes_of_rows = np.repeat(np.arange(len(lengths)), lengths)
-    position = np.arange(n_rows) - offsets[:-1][codes_of_rows]
+    rows = np.arange(n_rows)
+    position = rows - offsets[:-1][codes_of_rows]
     first, last = int(target_offsets[0]), int(target_offsets[-1])
     inside = (position >= input_size - 1) & (position <= lengths[codes_of_rows] - 1 - last)
+    del position
     seen = np.concatenate([[0], np.cumsum(present)])
-    rows = np.arange(n_rows)
     window_start = np.clip(rows - input_size + 1, 0, None)
-    observed = seen[rows + 1] - seen[window_start]
-    enough_input = observed >= math.ceil(MIN_OBSERVED_FRACTION * input_size)
+    enough_input = seen[rows + 1] - seen[window_start] >= math.ceil(
+        MIN_OBSERVED_FRACTION * input_size
+    )
+    del seen, window_start
     targets_seen = np.concatenate([[0], np.cumsum(target_observed)])
     lo = np.clip(rows + first, 0, n_rows)
     hi = np.clip(rows + last + 1, 0, n_rows)

@@ -18,6 +18,7 @@ import numpy as np
 from keras import ops
 
 from sktsmixer._devices import n_replicas, round_up
+from sktsmixer._quiet import no_retracing_notes
 from sktsmixer.losses import masked_loss
 
 __all__ = [
@@ -94,7 +95,8 @@ def predict_windows(model, layout, series, ends, codes=None, static=None, batch_
                 [codes[start:stop], np.repeat(codes[stop - 1 : stop], bucket - n)]
             )
         inputs = layout.numpy_inputs(series, rows, batch_codes, static)
-        result = np.asarray(model.predict_on_batch(inputs))[:n]
+        with no_retracing_notes():
+            result = np.asarray(model.predict_on_batch(inputs))[:n]
         if outputs is None:
             outputs = np.empty((len(ends), *result.shape[1:]))
         outputs[start:stop] = result

@@ -2,6 +2,7 @@
 property-based tests of the data contract (hypothesis)."""
 
 import collections
+import logging
 import os
 import subprocess
 import sys
@@ -234,6 +235,22 @@ def test_pickling_on_jax_prints_no_tensorflow_start_up_lines(tmp_path):
     script = QUIET_SCRIPT + "import pickle; print(pickle.loads(pickle.dumps(est)).predict(X).shape)"
     stdout = run_quietly(script, tmp_path, level=None, backend="jax")
     assert stdout.split() == "(60, 4) (2, 2) (60, 4, 2) (60, 4)".split()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's own notes")
+def test_repeated_fits_and_predictions_log_no_retracing_notes(seasonal, caplog):
+    # Each fit traces its own train step and every new bucket of batch sizes
+    # is traced once, by design: TensorFlow's "triggered tf.function
+    # retracing" note after five traces (a grid search) would be noise.
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for seed in range(4):
+            est = TSMixerRegressor(
+                input_size=8, horizon=2, n_blocks=1, ff_dim=4, epochs=1, random_state=seed
+            ).fit(seasonal[:120])
+            for n in (1, 3, 9, 33):
+                est.predict(seasonal[:n])
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
 
 
 def test_import_is_quiet_when_the_user_set_a_log_level(tmp_path):

@@ -119,6 +119,7 @@ ALL_LAYERS = [
     lambda: MixingLayer(n_series=5, input_size=12, dropout=0.25, ff_dim=7, norm="layer", seed=5),
     lambda: TokenEmbedding(c_in=5, d_model=6, kernel_size=5, seed=2),
     lambda: ReversibleInstanceNorm(num_features=5, eps=1e-4, affine=False, subtract_last=True),
+    lambda: ReversibleInstanceNorm(num_features=5, channels=[3, 0]),
     lambda: TemporalProjection(horizon=4, channels=[4, 1], seed=8),
 ]
 
@@ -133,7 +134,7 @@ def test_from_config_reproduces_every_parameter(make):
         assert getattr(clone, key) == getattr(layer, key), key
 
 
-@pytest.mark.parametrize("make", ALL_LAYERS[:4] + ALL_LAYERS[5:])
+@pytest.mark.parametrize("make", ALL_LAYERS[:4] + ALL_LAYERS[6:])  # not RevIN: a tuple
 def test_from_config_with_same_weights_gives_same_outputs(make):
     layer = _built(make())
     clone = type(layer).from_config(layer.get_config())
@@ -216,6 +217,21 @@ def test_revin_matches_numpy_and_inverts(affine, subtract_last):
         layer, [normalized[..., [3, 0]], center, scale], mode="denorm", target_indices=[3, 0]
     )
     np.testing.assert_allclose(subset, X[..., [3, 0]], atol=1e-4)
+
+
+def test_revin_on_some_channels_leaves_the_others_in_their_units():
+    layer = ReversibleInstanceNorm(5, channels=[0, 3])
+    layer.build(X.shape)
+    layer.set_weights([np.linspace(0.5, 2, 5, dtype="float32"), np.arange(5, dtype="float32")])
+    normalized, center, scale = (keras.ops.convert_to_numpy(t) for t in layer(X, mode="norm"))
+    np.testing.assert_allclose(normalized[..., [1, 2, 4]], X[..., [1, 2, 4]], atol=1e-6)
+    expected = (X - X.mean(1, keepdims=True)) / np.sqrt(X.var(1, keepdims=True) + 1e-5)
+    expected = expected * np.linspace(0.5, 2, 5) + np.arange(5)
+    np.testing.assert_allclose(normalized[..., [0, 3]], expected[..., [0, 3]], atol=1e-5)
+    restored = _call(layer, [normalized, center, scale], mode="denorm")
+    np.testing.assert_allclose(restored, X, atol=1e-4)
+    with pytest.raises(ValueError, match="channels"):
+        ReversibleInstanceNorm(3, channels=[3])
 
 
 def test_temporal_projection_matches_numpy():

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import GridSearchCV
 
-from sktsmixer import PanelTimeSeriesSplit, TSMixerRegressor
+from sktsmixer import PanelTimeSeriesSplit, TSMixerRegressor, preparation
 from sktsmixer.preparation import valid_window_ends
 
 HORIZON = 4
@@ -197,6 +197,23 @@ def test_windows_never_cross_series_or_read_mostly_gaps():
     for end in ends:
         assert present[end - 3 : end + 1].sum() >= 2
     assert 24 not in ends and 26 not in ends
+
+
+def test_window_ends_are_the_same_when_computed_in_runs_of_blocks(monkeypatch):
+    # Big panels are scanned a few blocks at a time; the result must not change.
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 40, size=25)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    present = rng.random(offsets[-1]) > 0.2
+    observed = present & (rng.random(offsets[-1]) > 0.3)
+    target_offsets = np.arange(1, 4)
+    whole = valid_window_ends(present, offsets, 6, target_offsets, observed)
+    assert len(whole[0]) > 50
+    for chunk_rows in (1, 7, 60, 10_000):
+        monkeypatch.setattr(preparation, "CHUNK_ROWS", chunk_rows)
+        ends, codes = valid_window_ends(present, offsets, 6, target_offsets, observed)
+        np.testing.assert_array_equal(ends, whole[0])
+        np.testing.assert_array_equal(codes, whole[1])
 
 
 @pytest.mark.slow
