@@ -81,12 +81,15 @@ MODELS = [
     "tsmixerx-nf",
 ]
 
+# The training loss is searched too: the benchmark's metric is the MAE, which
+# absolute_error optimises directly. Every earlier validation chose a learning
+# rate of 1e-3 over 3e-3, so it is fixed.
 TSMIXER_GRID = {
     "input_size": [168, 336],
-    "dropout": [0.1, 0.5],
-    "learning_rate": [1e-3, 3e-3],
+    "dropout": [0.1, 0.3],
+    "loss": ["squared_error", "absolute_error"],
 }
-TSMIXER_FIXED = {"n_blocks": 2, "ff_dim": 64, "batch_size": 32}
+TSMIXER_FIXED = {"n_blocks": 2, "ff_dim": 64, "batch_size": 32, "learning_rate": 1e-3}
 HGB_GRID = {
     "learning_rate": [0.05, 0.1],
     "max_leaf_nodes": [15, 31, 63],
