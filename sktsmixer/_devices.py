@@ -7,19 +7,30 @@ backend). A distribution the user set globally with
 """
 
 import contextlib
+import numbers
+import warnings
 
 import keras
 
 
-def resolve_distribution(devices):
+def resolve_distribution(devices, for_prediction=False):
     """The ``keras.distribution.Distribution`` a fit or predict runs under, or None.
 
     ``devices`` None keeps Keras' global distribution (None unless the user
     set one); "all", an int or a list of device names builds a
-    ``DataParallel`` over those devices.
+    ``DataParallel`` over those devices. ``for_prediction``: devices that
+    are not there (a model fitted on several GPUs, unpickled elsewhere) give
+    a warning and one device instead of an error, as any device predicts
+    the same.
     """
     if devices is None:
         return keras.distribution.distribution()
+    if for_prediction:
+        try:
+            return resolve_distribution(devices)
+        except ValueError as error:
+            warnings.warn(f"Predicting on one device: {error}", UserWarning, stacklevel=4)
+            return None
     backend = keras.backend.backend()
     if backend != "jax":
         raise ValueError(
@@ -34,7 +45,8 @@ def resolve_distribution(devices):
         raise ValueError(
             f'devices must be None, "all", an int or a list of names, got {devices!r}.'
         )
-    elif isinstance(devices, int):
+    elif isinstance(devices, numbers.Integral) and not isinstance(devices, bool):
+        devices = int(devices)
         if devices > len(available):
             raise ValueError(
                 f"devices={devices} asks for more devices than the {len(available)} Keras "
@@ -60,6 +72,32 @@ def n_replicas(distribution=None):
         return 1
     mesh = distribution.device_mesh
     return int(mesh.shape[list(mesh.axis_names).index(distribution.batch_dim_name)])
+
+
+def shard_batch(inputs):
+    """``inputs`` (arrays, or a dict of them) split along the batch between the devices.
+
+    Keras splits the batches of ``fit``, not those of ``predict_on_batch``.
+    """
+    distribution = keras.distribution.distribution()
+    if distribution is None or n_replicas(distribution) == 1:
+        return inputs
+    return keras.tree.map_structure(
+        lambda x: keras.distribution.distribute_tensor(x, distribution.get_data_layout(x.shape)),
+        inputs,
+    )
+
+
+def placed_for(model, distribution):
+    """Whether ``model``'s weights live on every device of ``distribution``.
+
+    A model unpickled outside the distribution's scope lives on one device;
+    it must then predict there too.
+    """
+    if distribution is None or not model.weights:
+        return True
+    sharding = getattr(model.weights[0].value, "sharding", None)
+    return sharding is None or len(sharding.device_set) == distribution.device_mesh.devices.size
 
 
 def scope(distribution):

@@ -87,7 +87,8 @@ def quiet_lazy_tensorflow():
 
 class _RetracingFilter(logging.Filter):
     def filter(self, record):
-        return "triggered tf.function retracing" not in record.getMessage()
+        # The unformatted message: formatting could raise inside TensorFlow's call.
+        return "triggered tf.function retracing" not in str(record.msg)
 
 
 @contextlib.contextmanager

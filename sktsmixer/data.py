@@ -182,6 +182,13 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None):
         kind, step = None, None  # an array's rows are steps without labels
     starts, positions, lengths = _grid_positions(times, order, bounds, kind, step, list(uniques))
     offsets = np.concatenate([[0], np.cumsum(lengths)])
+    if offsets[-1] >= np.iinfo(np.int32).max:
+        # Windows are named by int32 rows inside the compiled graph.
+        raise ValueError(
+            f"X spans {offsets[-1]:,} time steps over its series (gaps included), more than "
+            f"the {np.iinfo(np.int32).max:,} one fit can index. Fit on a subset of the "
+            "series or of the time range."
+        )
     rows = np.empty(len(X), dtype=np.int64)
     rows[order] = positions + np.repeat(offsets[:-1], np.diff(bounds))
     dynamic = np.full((offsets[-1], len(dynamic_pos)), np.nan, dtype=dtype)

@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
 )
 
 from sktsmixer import _training
-from sktsmixer._devices import resolve_distribution, scope
+from sktsmixer._devices import placed_for, resolve_distribution, scope
 from sktsmixer.data import parse_panel
 from sktsmixer.forecasting import ForecastInputs, forecast_frame, future_rows
 from sktsmixer.losses import LOSSES
@@ -175,9 +175,11 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         Keras' ``DataParallel`` (JAX backend): the model is replicated and
         every batch split between them. "all": every device Keras lists; an
         int: the first that many; a list: names such as ``["gpu:0",
-        "gpu:1"]``. ``batch_size`` must be a multiple of their number. None
+        "gpu:1"]``. ``batch_size`` must be a multiple of their number (a
+        last, shorter batch is completed with repeated windows). None
         follows ``keras.distribution.distribution()``: one device unless a
-        distribution was set globally.
+        distribution was set globally. Predicting where those devices are
+        not (an unpickled model) warns and uses one device.
 
     Attributes
     ----------
@@ -596,7 +598,10 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         self._check_input_names(X, reset=False)
         panel, _, _ = parse_panel(X, self.series_column, self.static_columns)
         rows = future_rows(self, panel, future)
-        with scope(resolve_distribution(self.devices)):
+        distribution = resolve_distribution(self.devices, for_prediction=True)
+        if not placed_for(self.model_, distribution):
+            distribution = None
+        with scope(distribution):
             return ForecastInputs(self, panel, X, rows, last_only)
 
     def _layout(self, forecasts):
@@ -648,6 +653,10 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"X has {len(y_pred)} rows but y has {len(y_true)}.")
         keep = ~np.isnan(y_true.reshape(len(y_true), -1)).any(axis=1)
         return r2_score(y_true[keep], y_pred[keep])
+
+    def __setstate__(self, state):
+        state.setdefault("devices", None)  # pickled before the parameter existed
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -497,7 +497,7 @@ class ReversibleInstanceNorm(keras.layers.Layer):
     def _selected(self):
         selected = np.zeros(self.num_features, dtype=self.compute_dtype)
         selected[self.channels] = 1
-        return selected
+        return ops.convert_to_tensor(selected, dtype=self.compute_dtype)
 
     def _affine(self):
         """The affine weight and bias, the identity on channels left alone."""

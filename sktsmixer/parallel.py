@@ -22,9 +22,11 @@ def worker_environment(threads_per_worker=1):
     threads_per_worker=1, env=worker_environment(cores // w))`` for Dask,
     the ``env`` of a Kubernetes or batch-job worker spec on a real cluster.
     TensorFlow reads ``TF_NUM_INTRAOP_THREADS`` and
-    ``TF_NUM_INTEROP_THREADS``, PyTorch and NumPy's BLAS the OpenMP and BLAS
-    variables, and JAX's CPU backend runs single-threaded with
-    ``threads_per_worker=1``.
+    ``TF_NUM_INTEROP_THREADS`` when it starts, PyTorch ``OMP_NUM_THREADS``;
+    the BLAS variables count only if set before NumPy loads (Dask's nanny
+    sets them to 1 by default, ``distributed.nanny.pre-spawn-environ``); with
+    ``threads_per_worker=1`` JAX's CPU backend runs its Eigen kernels on one
+    thread.
 
     Parameters
     ----------

@@ -120,11 +120,10 @@ def valid_window_ends(present, offsets, input_size, target_offsets, target_obser
         )
         ends.append(run_ends + start)
         codes.append(run_codes + first_block)
-    # int32 where the rows allow it: a big panel has one end per row.
-    dtype = np.int32 if len(present) < np.iinfo(np.int32).max else np.int64
+    # int32: a big panel has one end per row (parse_panel refuses bigger grids).
     if not ends:
-        return np.zeros(0, dtype=dtype), np.zeros(0, dtype=dtype)
-    return np.concatenate(ends).astype(dtype), np.concatenate(codes).astype(dtype)
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+    return np.concatenate(ends).astype(np.int32), np.concatenate(codes).astype(np.int32)
 
 
 def _block_runs(offsets, max_rows):

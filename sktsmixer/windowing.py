@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from sktsmixer._devices import n_replicas, round_up
+from sktsmixer._devices import n_replicas, round_up, shard_batch
 from sktsmixer._quiet import no_retracing_notes
 from sktsmixer.losses import masked_loss
 
@@ -94,7 +94,7 @@ def predict_windows(model, layout, series, ends, codes=None, static=None, batch_
             batch_codes = np.concatenate(
                 [codes[start:stop], np.repeat(codes[stop - 1 : stop], bucket - n)]
             )
-        inputs = layout.numpy_inputs(series, rows, batch_codes, static)
+        inputs = shard_batch(layout.numpy_inputs(series, rows, batch_codes, static))
         with no_retracing_notes():
             result = np.asarray(model.predict_on_batch(inputs))[:n]
         if outputs is None:
@@ -154,6 +154,7 @@ class WindowEndBatches(keras.utils.PyDataset):
 
     def __init__(self, ends, codes, batch_size, shuffle_seed=None, max_batches=None, multiple_of=1):
         super().__init__()
+        # int32, as the trainer gathers with (parse_panel refuses bigger panels).
         self.pairs = np.column_stack([ends, codes]).astype("int32")
         self.batch_size = batch_size
         self.max_batches = max_batches

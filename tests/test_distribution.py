@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from sktsmixer import TSMixerRegressor
+from sktsmixer._devices import resolve_distribution, scope, shard_batch
 from sktsmixer.windowing import WindowEndBatches
 
 ON_TWO_DEVICES = keras.backend.backend() == "jax" and len(keras.distribution.list_devices()) >= 2
@@ -42,9 +43,22 @@ def test_last_batch_is_completed_for_every_device():
 
 
 @pytest.mark.skipif(keras.backend.backend() == "jax", reason="checks the other backends")
-def test_devices_needs_the_jax_backend(seasonal):
+def test_devices_needs_the_jax_backend_and_predicting_falls_back_to_one(seasonal):
     with pytest.raises(ValueError, match="needs the JAX backend"):
         TSMixerRegressor(**params(devices=2)).fit(seasonal[:300])
+    # A model fitted on several devices, unpickled where they are not, still predicts.
+    est = TSMixerRegressor(**params(epochs=1)).fit(seasonal[:300])
+    expected = est.predict(seasonal[:300])
+    with pytest.warns(UserWarning, match="Predicting on one device"):
+        got = est.set_params(devices=2).predict(seasonal[:300])
+    np.testing.assert_array_equal(got, expected)
+
+
+@needs_two_devices
+def test_prediction_batches_are_split_between_the_devices():
+    with scope(resolve_distribution(2)):
+        batch = shard_batch({"past": np.zeros((4, 3, 2), "float32")})
+    assert len(batch["past"].sharding.device_set) == 2
 
 
 @needs_two_devices
