@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sktsmixer import TSMixerRegressor
 from sktsmixer.parallel import worker_environment
 
-GRID = {"ff_dim": [4, 8], "dropout": [0.0, 0.1]}
+GRID = {"ff_dim": [4, 8]}
 
 
 def tiny():
