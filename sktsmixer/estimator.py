@@ -369,14 +369,13 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         warm = self.warm_start and hasattr(self, "model_")
         if warm:
             self._check_warm_start(y)
-        check_mode(self.get_params(deep=False), y)
+        params = self.get_params(deep=False)
+        check_mode(params, y)
         self._check_input_names(X, reset=not warm)
         panel, names, dynamic_names = parse_panel(X, self.series_column, self.static_columns)
         y_checked = None if y is None else check_y(y, len(panel.rows))
         if not warm:
-            roles = column_roles(
-                self.get_params(deep=False), names, dynamic_names, panel, y_checked
-            )
+            roles = column_roles(params, names, dynamic_names, panel, y_checked)
             self._set_roles(roles)
             self._architecture = {name: getattr(self, name) for name in _ARCHITECTURE}
             self.series_labels_ = list(panel.labels)

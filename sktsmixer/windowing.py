@@ -84,22 +84,22 @@ def predict_windows(model, layout, series, ends, codes=None, static=None, batch_
     """
     multiple_of = n_replicas()
     outputs = None
-    for start in range(0, len(ends), batch_size):
-        stop = min(start + batch_size, len(ends))
-        n = stop - start
-        bucket = round_up(1 << (n - 1).bit_length(), multiple_of)
-        rows = np.concatenate([ends[start:stop], np.repeat(ends[stop - 1 : stop], bucket - n)])
-        batch_codes = None
-        if codes is not None:
-            batch_codes = np.concatenate(
-                [codes[start:stop], np.repeat(codes[stop - 1 : stop], bucket - n)]
-            )
-        inputs = shard_batch(layout.numpy_inputs(series, rows, batch_codes, static))
-        with no_retracing_notes():
+    with no_retracing_notes():
+        for start in range(0, len(ends), batch_size):
+            stop = min(start + batch_size, len(ends))
+            n = stop - start
+            bucket = round_up(1 << (n - 1).bit_length(), multiple_of)
+            rows = np.concatenate([ends[start:stop], np.repeat(ends[stop - 1 : stop], bucket - n)])
+            batch_codes = None
+            if codes is not None:
+                batch_codes = np.concatenate(
+                    [codes[start:stop], np.repeat(codes[stop - 1 : stop], bucket - n)]
+                )
+            inputs = shard_batch(layout.numpy_inputs(series, rows, batch_codes, static))
             result = np.asarray(model.predict_on_batch(inputs))[:n]
-        if outputs is None:
-            outputs = np.empty((len(ends), *result.shape[1:]))
-        outputs[start:stop] = result
+            if outputs is None:
+                outputs = np.empty((len(ends), *result.shape[1:]))
+            outputs[start:stop] = result
     return outputs
 
 
