@@ -18,6 +18,7 @@ from sktsmixer._checks import (
     check_rate,
     offset_seed,
 )
+from sktsmixer._dropout import MaskDropout
 from sktsmixer.layers import NORMS, TemporalMixing, _FlatNorm, _seeded
 
 __all__ = [
@@ -147,8 +148,8 @@ class ConditionalFeatureMixing(keras.layers.Layer):
         self.shortcut_dense = dense(self.output_dim, 1, "shortcut_dense")
         self.hidden_dense = dense(self.ff_dim, 2, "hidden_dense", "relu")
         self.output_dense = dense(self.output_dim, 3, "output_dense")
-        self.hidden_dropout = keras.layers.Dropout(self.dropout, seed=offset_seed(seed, 4))
-        self.output_dropout = keras.layers.Dropout(self.dropout, seed=offset_seed(seed, 5))
+        self.hidden_dropout = MaskDropout(self.dropout, seed=offset_seed(seed, 4))
+        self.output_dropout = MaskDropout(self.dropout, seed=offset_seed(seed, 5))
         self.normalization = _FlatNorm(norm, dtype=self.dtype_policy, name="norm")
 
     @property

@@ -29,9 +29,9 @@ def test_speed_smoke(tmp_path):
     assert tasks == ["train batch 16", "predict batch 32"]
     for row in report["results"]:
         assert row["sktsmixer"]["windows_per_s"] > 0 and row["flops_per_window"] > 0
-        if "pytorch" in row:
+        if "neuralforecast" in row:
             assert row["ratio"] == pytest.approx(
-                row["sktsmixer"]["windows_per_s"] / row["pytorch"]["windows_per_s"]
+                row["sktsmixer"]["windows_per_s"] / row["neuralforecast"]["windows_per_s"]
             )
     assert "train batch 16" in out and report["machine"]["cores"] >= 1
 

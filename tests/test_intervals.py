@@ -283,16 +283,18 @@ def test_forecast_with_intervals_and_quantiles(tiny_quantile, noisy):
     assert (forecast["load"] <= forecast["load_upper"]).all()
     assert (forecast["load_q0.1"] <= forecast["load"]).all()
     assert (forecast["load"] <= forecast["load_q0.9"]).all()
-    # The last row of predict_* is the same forecast.
+    # The last row of predict_* is the same forecast, to float32 round-off:
+    # forecast runs a batch of one, predict a batch of 200, and the kernels
+    # sum in a different order for different batch sizes.
     np.testing.assert_allclose(
         forecast[["load_lower", "load_upper"]].to_numpy(),
         tiny_quantile.predict_interval(history, coverage=0.8)[-1],
-        rtol=1e-6,
+        rtol=1e-5,
     )
     np.testing.assert_allclose(
         forecast[["load_q0.1", "load_q0.9"]].to_numpy(),
         tiny_quantile.predict_quantiles(history, [0.1, 0.9])[-1],
-        rtol=1e-6,
+        rtol=1e-5,
     )
 
 
