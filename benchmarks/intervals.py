@@ -16,6 +16,21 @@ Models, in the same run on the same rows:
 * ``hgb-cqr``: those quantiles conformalised the way the estimator does it
   (``sktsmixer.calibration.SplitConformal``: per step and target, CQR
   scores on the validation block).
+* ``tsmixerx-raw``: neuralforecast's ``TSMixerx`` with
+  ``loss=MQLoss(level=[80, 95])`` (quantiles 0.025, 0.1, 0.5, 0.9, 0.975),
+  the sizes and learning rate of the sktsmixer rows (``n_block=2``,
+  ``ff_dim=64``); dropout: on EPF its own default 0, the configuration
+  ``electricity_prices.py`` validated for it, on ETTh1 (never validated for
+  it) ours, ``--dropout``; ``--nf-max-steps`` training steps (no early stopping) and
+  ``random_seed=--seed``; fitted with ``NeuralForecast.fit`` on the rows
+  before the validation block (as HGB is), forecasts from
+  ``cross_validation(use_fitted=True, refit=False)`` at the same origins as
+  the other models (the cutoffs are checked); intervals straight from its
+  quantiles, sorted where they cross (the fraction is reported).
+* ``tsmixerx-cqr``: those quantiles conformalised exactly as ``hgb-cqr``,
+  on the same calibration origins. Both rows are skipped, with the reason,
+  if neuralforecast is not importable (or with ``--skip-neuralforecast``).
+  The code is in ``intervals_nf.py``.
 
 Pinball is the mean pinball loss over the levels 0.1, 0.5, 0.9; for the CQR
 rows the 0.1 and 0.9 "quantiles" are the bounds of the conformalised 80%
@@ -38,7 +53,9 @@ Data and protocol:
   24-hour and 168-hour means, the last value of all 7 channels, h, the hour
   of t + h and k (categorical); trained on a uniform random sample of
   ``--hgb-samples`` (origin, step, channel) triples whose targets are train
-  rows.
+  rows; HGB and TSMixerx are calibrated on every 5th origin whose targets are
+  validation rows. TSMixerx: 7 series (unique_id = column), input
+  ``--input-size``, fitted on the train rows, no covariates.
 * EPF (``--data-epf``): hourly day-ahead prices of FR and BE with the
   generation and load forecasts known a day ahead. One forecast per day and
   country made at midnight (the row at 23:00 of the day before), horizon 24,
@@ -50,7 +67,10 @@ Data and protocol:
   validation midnights only, with ``SplitConformal``). HGB: the features of
   ``electricity_prices.hgb_features`` (pooled over both countries, the hour
   of the day is the step), trained on the train days, calibrated on the
-  validation days.
+  validation days. TSMixerx: h=24, input ``--epf-input-size``, both
+  countries (``n_series=2``), ``futr_exog_list=["gen_forecast",
+  "system_load"]``, fitted on the train days, calibrated on the validation
+  midnights.
 
     python benchmarks/intervals.py            # both data sets (tens of minutes on 2 cores)
     python benchmarks/intervals.py --quick    # tiny models, few test origins: under 2 minutes
@@ -65,6 +85,7 @@ import time
 import _common
 import accuracy
 import electricity_prices as epf
+import intervals_nf
 import numpy as np
 import pandas as pd
 
@@ -120,6 +141,12 @@ def parse_args(argv=None):
         help="OpenMP threads of HGB (default 1: on a shared, busy machine more threads can "
         "be many times slower)",
     )
+    parser.add_argument(
+        "--nf-max-steps", type=int, default=1000, help="TSMixerx training steps (20 with --quick)"
+    )
+    parser.add_argument(
+        "--skip-neuralforecast", action="store_true", help="leave out neuralforecast's TSMixerx"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--quick", action="store_true", help="smoke test: tiny models, few test origins (< 2 min)"
@@ -135,6 +162,7 @@ def parse_args(argv=None):
         args.hgb_iter, args.hgb_samples = 20, 20_000
         args.test_origins = args.test_origins or 48
         args.epf_test_days = 14
+        args.nf_max_steps = 20
     return args
 
 
@@ -224,6 +252,33 @@ def hgb_conformal(truth_cal, quantiles_cal, quantiles_test):
         return calibration.interval(quantiles_test[..., median], quantiles_test, coverage)
 
     return band
+
+
+def conformal_rows(name, truth, cal_truth, cal_quantiles, test_quantiles, extra):
+    """``{name}-cqr`` (calibrated with ``hgb_conformal``) and ``{name}-raw`` of quantiles
+    ``(n, steps, targets, len(LEVELS))``; ``extra`` goes into both rows."""
+    conformal = hgb_conformal(cal_truth, cal_quantiles, test_quantiles)
+    median = test_quantiles[..., LEVELS.index(0.5)]
+    raw, cqr = quantile_rows(truth, test_quantiles, median, conformal)
+    return [
+        {"model": f"{name}-cqr", **cqr, **extra, "n_calibration": len(cal_quantiles)},
+        {"model": f"{name}-raw", **raw, **extra},
+    ]
+
+
+def tsmixerx_rows(args, quantiles, truth, cal_truth):
+    """The TSMixerx rows from ``quantiles() -> (calibration, test, fit_seconds)``, or one
+    row saying why they were skipped."""
+    reason = "--skip-neuralforecast" if args.skip_neuralforecast else intervals_nf.unavailable()
+    if reason:
+        print(f"  tsmixerx: skipped ({reason})", flush=True)
+        return [{"model": "tsmixerx", "skipped": reason}]
+    cal_quantiles, test_quantiles, seconds = quantiles()
+    print(f"  tsmixerx: {args.nf_max_steps} steps, {seconds:.0f} s", flush=True)
+    crossed = float(np.mean((np.diff(test_quantiles, axis=-1) < 0).any(axis=-1)))
+    extra = {"fit_seconds": seconds, "max_steps": args.nf_max_steps, "crossing": crossed}
+    cal_quantiles, test_quantiles = np.sort(cal_quantiles, -1), np.sort(test_quantiles, -1)
+    return conformal_rows("tsmixerx", truth, cal_truth, cal_quantiles, test_quantiles, extra)
 
 
 # ------------------------------------------------------------------ ETTh1
@@ -348,12 +403,18 @@ def run_ett(args):
     cal_quantiles, _ = ett_hgb_quantiles(models, values, hours, cal_origins, horizon, args)
     cal_truth = windows[cal_origins + 1].transpose(0, 2, 1)
     test_quantiles, crossed = ett_hgb_quantiles(models, values, hours, test_origins, horizon, args)
-    conformal = hgb_conformal(cal_truth, cal_quantiles, test_quantiles)
-    median = test_quantiles[..., LEVELS.index(0.5)]
-    raw, cqr = quantile_rows(truth, test_quantiles, median, conformal)
     common = {"fit_seconds": hgb_seconds, "crossing": crossed}
-    results.append({"model": "hgb-cqr", **cqr, **common, "n_calibration": len(cal_origins)})
-    results.append({"model": "hgb-raw", **raw, **common})
+    results += conformal_rows("hgb", truth, cal_truth, cal_quantiles, test_quantiles, common)
+
+    # --- TSMixerx (neuralforecast): train rows, the same calibration and test origins
+    results += tsmixerx_rows(
+        args,
+        lambda: intervals_nf.ett_quantiles(
+            scaled, n_train, cal_origins, test_origins, horizon, args, LEVELS
+        ),
+        truth,
+        cal_truth,
+    )
     return {
         "units": "scaled (train mean/std)",
         "test_origins": int(n_origins),
@@ -481,17 +542,16 @@ def run_epf(args):
 
     cal_quantiles, _ = hgb_block("validation")
     test_quantiles, crossed = hgb_block("test")
-    conformal = hgb_conformal(block_truth("validation")[..., None], cal_quantiles, test_quantiles)
-    median = test_quantiles[:, :, 0, med]
-    raw, cqr = quantile_rows(
-        truth,
-        test_quantiles[:, :, 0],
-        median,
-        lambda c: tuple(b[..., 0] for b in conformal(c)),
-    )
+    cal_truth = block_truth("validation")[..., None]  # (2 * days, 24, 1)
     common = {"fit_seconds": hgb_seconds, "crossing": crossed}
-    results.append({"model": "hgb-cqr", **cqr, **common, "n_calibration": len(cal_quantiles)})
-    results.append({"model": "hgb-raw", **raw, **common})
+    results += conformal_rows(
+        "hgb", truth[..., None], cal_truth, cal_quantiles, test_quantiles, common
+    )
+
+    # --- TSMixerx (neuralforecast): train days, calibrated on the validation midnights
+    results += tsmixerx_rows(
+        args, lambda: intervals_nf.epf_quantiles(data, args, LEVELS), truth[..., None], cal_truth
+    )
     return {
         "units": "EUR/MWh",
         "blocks": data.describe(),
@@ -503,6 +563,21 @@ def run_epf(args):
 
 
 # ------------------------------------------------------------------- main
+
+
+def table_row(r):
+    if "skipped" in r:
+        return [r["model"], *["-"] * 6, "skipped"]
+    return [
+        r["model"],
+        f"{r['coverage_80']:.3f}",
+        f"{r['width_80']:.3f}",
+        f"{r['coverage_95']:.3f}",
+        f"{r['width_95']:.3f}",
+        f"{r['pinball']:.4f}",
+        f"{r['mae']:.4f}",
+        f"{r['fit_seconds']:.0f}",
+    ]
 
 
 def main(argv=None):
@@ -527,20 +602,11 @@ def main(argv=None):
         )
         _common.print_table(
             ["model", "cov 80", "width 80", "cov 95", "width 95", "pinball", "MAE", "fit s"],
-            [
-                [
-                    r["model"],
-                    f"{r['coverage_80']:.3f}",
-                    f"{r['width_80']:.3f}",
-                    f"{r['coverage_95']:.3f}",
-                    f"{r['width_95']:.3f}",
-                    f"{r['pinball']:.4f}",
-                    f"{r['mae']:.4f}",
-                    f"{r['fit_seconds']:.0f}",
-                ]
-                for r in outcome["results"]
-            ],
+            [table_row(r) for r in outcome["results"]],
         )
+        for r in outcome["results"]:
+            if "skipped" in r:
+                print(f"{r['model']}: skipped ({r['skipped']})")
     _common.write_json("intervals", report, args.json)
     return 0
 

@@ -1,0 +1,138 @@
+"""neuralforecast's TSMixerx with a multi-quantile loss: the peer rows of ``intervals.py``.
+
+The model (``TSMixerx``, ``loss=MQLoss(level=[80, 95])``: the quantiles 0.025,
+0.1, 0.5, 0.9, 0.975) is fitted once with ``NeuralForecast.fit`` on the rows
+before the validation block, for a fixed ``--nf-max-steps`` (no early
+stopping), and forecasts the calibration and test origins through
+``cross_validation(use_fitted=True, refit=False)``, whose cutoffs are checked
+to be exactly the origins asked for. Everything here returns arrays; the
+scoring (raw and conformalised) is ``intervals.py``'s. Nothing imports
+neuralforecast until a model is built.
+"""
+
+import time
+
+import electricity_prices as epf
+import numpy as np
+import pandas as pd
+
+MODEL = "TSMixerx"
+NF_LEVELS = [80, 95]  # MQLoss adds the median
+
+
+def unavailable():
+    """Why neuralforecast's TSMixerx cannot run here, or None when it can."""
+    try:
+        from neuralforecast import NeuralForecast  # noqa: F401
+        from neuralforecast.models import TSMixerx  # noqa: F401
+    except ImportError as error:
+        return f"neuralforecast not importable ({error})"
+    return None
+
+
+def make(args, horizon, input_size, n_series, dropout, futr_exog=None):
+    """A NeuralForecast with one TSMixerx of the sktsmixer rows' sizes."""
+    from neuralforecast import NeuralForecast
+    from neuralforecast.losses.pytorch import MQLoss
+    from neuralforecast.models import TSMixerx
+
+    epf.quiet_lightning()
+    model = TSMixerx(
+        h=horizon,
+        input_size=input_size,
+        n_series=n_series,
+        futr_exog_list=futr_exog,
+        n_block=2,
+        ff_dim=64,
+        dropout=dropout,
+        learning_rate=1e-3,
+        loss=MQLoss(level=NF_LEVELS),
+        max_steps=args.nf_max_steps,
+        val_check_steps=min(100, args.nf_max_steps),  # no validation; keeps a warning off
+        random_seed=args.seed,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        logger=False,
+    )
+    return NeuralForecast(models=[model], freq="h")
+
+
+def columns(nf, levels):
+    """The forecast column of each quantile level, as the loss names its outputs."""
+    loss = nf.models[0].loss
+    named = dict(zip(np.round(loss.quantiles.tolist(), 6), loss.output_names, strict=True))
+    missing = [q for q in levels if round(q, 6) not in named]
+    if missing or len(named) != len(levels):
+        raise ValueError(f"MQLoss learns {sorted(named)}, the benchmark needs {list(levels)}")
+    return [MODEL + named[round(q, 6)] for q in levels]
+
+
+def fit(nf, frame):
+    start = time.perf_counter()
+    nf.fit(df=frame)
+    return time.perf_counter() - start
+
+
+def forecast(nf, frame, cutoffs, series, levels):
+    """Quantiles ``(len(cutoffs), h, len(series), len(levels))`` made at evenly spaced cutoffs."""
+    cutoffs = pd.DatetimeIndex(cutoffs)
+    steps = np.unique((cutoffs[1:] - cutoffs[:-1]) // pd.Timedelta(hours=1))
+    if len(steps) > 1:
+        raise ValueError("the cutoffs must be evenly spaced")
+    step = int(steps[0]) if len(steps) else nf.h
+    end = cutoffs[-1] + pd.Timedelta(hours=nf.h)
+    cv = nf.cross_validation(
+        df=frame[frame["ds"] <= end],
+        n_windows=len(cutoffs),
+        step_size=step,
+        use_fitted=True,
+        refit=False,
+    )
+    if not pd.DatetimeIndex(sorted(cv["cutoff"].unique())).equals(cutoffs):
+        raise RuntimeError("neuralforecast's cross-validation cutoffs are not the origins asked")
+    names = columns(nf, levels)
+    parts = []
+    for uid in series:
+        part = cv[cv["unique_id"] == uid].sort_values(["cutoff", "ds"])
+        parts.append(part[names].to_numpy(float).reshape(len(cutoffs), nf.h, len(levels)))
+    return np.stack(parts, axis=2)
+
+
+def ett_quantiles(scaled, n_train, cal_origins, test_origins, horizon, args, levels):
+    """ETTh1, 7 series (unique_id = column), fitted on the train rows.
+
+    Returns ``(calibration, test, fit_seconds)``, quantiles shaped
+    ``(n_origins, horizon, 7, len(levels))``; origins are row positions.
+    """
+    long = scaled.rename_axis("ds").reset_index()
+    long = long.melt(id_vars="ds", var_name="unique_id", value_name="y")
+    long = long[["unique_id", "ds", "y"]]
+    # No configuration of TSMixerx was validated on ETTh1: it gets ours (dropout included).
+    nf = make(args, horizon, args.input_size, scaled.shape[1], args.dropout)
+    seconds = fit(nf, long[long["ds"] < scaled.index[n_train]])
+    series = list(scaled.columns)
+    calibration = forecast(nf, long, scaled.index[cal_origins], series, levels)
+    test = forecast(nf, long, scaled.index[test_origins], series, levels)
+    return calibration, test, seconds
+
+
+def epf_quantiles(data, args, levels):
+    """EPF, both countries, future covariates, fitted on the train days.
+
+    Returns ``(validation, test, fit_seconds)``: the midnight forecasts of each
+    block, quantiles shaped ``(2 * days, 24, 1, len(levels))``, FR first.
+    """
+    countries = list(epf.COUNTRIES)
+    frame = data.frame
+    # The configuration electricity_prices.py validated for TSMixerx on EPF: its
+    # default dropout (0), not ours.
+    nf = make(args, epf.HORIZON, args.epf_input_size, len(countries), 0.0, futr_exog=epf.FUTURE)
+    seconds = fit(nf, frame[frame["ds"] < data.start("validation")])
+
+    def block(name):
+        cutoffs = data.days[data.block(name)] - pd.Timedelta(hours=1)
+        quantiles = forecast(nf, frame, cutoffs, countries, levels)  # (days, 24, 2, q)
+        return quantiles.transpose(2, 0, 1, 3).reshape(-1, epf.HORIZON, 1, len(levels))
+
+    return block("validation"), block("test"), seconds
