@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array
 
+from sktsmixer.preparation import CHUNK_ROWS, _block_runs
+
 __all__ = ["Panel", "parse_panel", "column_positions"]
 
 
@@ -173,10 +175,16 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None):
     if codes is not None and (codes < 0).any():
         raise ValueError("The series column holds missing labels; drop or fill those rows.")
     n_series = len(uniques)
-    order = np.arange(len(X)) if codes is None else np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(n_series + 1)) if codes is not None else None
-    if bounds is None:
+    # ``order`` sorts the rows by series (stably); None when they already are,
+    # which spares per-row int64 copies on big panels.
+    order = None
+    if codes is not None and not (codes[1:] >= codes[:-1]).all():
+        order = np.argsort(codes, kind="stable")
+    if codes is None:
         bounds = np.array([0, len(X)])
+    else:
+        bounds = np.searchsorted(_take(codes, order), np.arange(n_series + 1))
+    del codes
     kind, step = _time_step(times, order, bounds, list(uniques))
     if not isinstance(X_in, pd.DataFrame):
         kind, step = None, None  # an array's rows are steps without labels
@@ -189,8 +197,17 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None):
             f"the {np.iinfo(np.int32).max:,} one fit can index. Fit on a subset of the "
             "series or of the time range."
         )
-    rows = np.empty(len(X), dtype=np.int64)
-    rows[order] = positions + np.repeat(offsets[:-1], np.diff(bounds))
+    for first, stop in _block_runs(bounds, CHUNK_ROWS):  # in place: no per-row temporaries
+        positions[bounds[first] : bounds[stop]] += np.repeat(
+            offsets[first:stop], np.diff(bounds[first : stop + 1])
+        )
+    # int32 fits (checked above) and halves an array kept for the whole fit.
+    if order is None:
+        rows = positions.astype(np.int32)
+    else:
+        rows = np.empty(len(X), dtype=np.int32)
+        rows[order] = positions
+    del positions
     dynamic = np.full((offsets[-1], len(dynamic_pos)), np.nan, dtype=dtype)
     for j, i in enumerate(dynamic_pos):
         column = values.iloc[:, i].to_numpy(dtype=dtype, na_value=np.nan)
@@ -271,6 +288,11 @@ def _check_value_dtypes(values):
         )
 
 
+def _take(values, order):
+    """``values`` in series order (itself when already sorted)."""
+    return values if order is None else values[order]
+
+
 def _describe(label):
     return "X" if label is None else f"series {label!r}"
 
@@ -289,7 +311,7 @@ def _time_step(times, order, bounds, labels):
                 f"{getattr(times, 'dtype', type(times))}."
             )
         return None, None
-    sorted_ticks = ticks[order]
+    sorted_ticks = _take(ticks, order)
     diffs = np.diff(sorted_ticks)
     inside = np.ones(len(diffs), dtype=bool)
     inside[bounds[1:-1] - 1] = False  # differences across two series
@@ -297,18 +319,22 @@ def _time_step(times, order, bounds, labels):
     if len(bad):
         series = labels[np.searchsorted(bounds, bad[0], side="right") - 1]
         what = "duplicated" if diffs[bad[0]] == 0 else "out of time order"
+        at = bad[0] + 1 if order is None else order[bad[0] + 1]
         raise ValueError(
             f"The time index of {_describe(series)} has rows {what} (at "
-            f"{times[order[bad[0] + 1]]}). Sort it (X.sort_index()) and drop duplicated time "
+            f"{times[at]}). Sort it (X.sort_index()) and drop duplicated time "
             "steps (X[~X.index.duplicated()] or drop_duplicates) first."
         )
-    steps = diffs[inside]
     if kind == "datetime" and isinstance(times, pd.DatetimeIndex) and times.freq is not None:
         return kind, times.freq
-    if len(steps) == 0:
+    if not inside.any():
         return kind, (pd.Timedelta(1, "h") if kind == "datetime" else 1)
-    step = int(steps.min())
-    if (steps % step == 0).all():
+    # The steps are the differences inside series; they are checked in place
+    # in ``diffs`` rather than copied out (per-row int64 arrays on big panels).
+    step = int(diffs.min(where=inside, initial=np.iinfo(np.int64).max))
+    diffs[~inside] = step
+    np.remainder(diffs, step, out=diffs)
+    if not diffs.any():
         return kind, (pd.Timedelta(step, unit="ns") if kind == "datetime" else step)
     if kind == "datetime":
         longest = int(np.argmax(np.diff(bounds)))
@@ -318,17 +344,17 @@ def _time_step(times, order, bounds, labels):
             return kind, pd.tseries.frequencies.to_offset(freq)
     raise ValueError(
         "The time index is not regular: steps between rows are not multiples of one step "
-        f"(smallest step {steps.min()}). Resample the series to a regular frequency first "
+        f"(smallest step {step}). Resample the series to a regular frequency first "
         "(X.resample(...).mean())."
     )
 
 
 def _grid_positions(times, order, bounds, kind, step, labels):
     """Start label, grid position of every row (sorted order) and grid length per block."""
-    n_series = len(bounds) - 1
+    n_series, n_rows = len(bounds) - 1, int(bounds[-1])
     if kind is None:
-        return [None], np.arange(len(order)), np.array([len(order)])
-    ordered = pd.Index(times)[order]
+        return [None], np.arange(n_rows), np.array([n_rows])
+    ordered = _take(pd.Index(times), order)
     if kind == "datetime":
         ordered = pd.DatetimeIndex(ordered)
     starts = [ordered[bounds[i]] for i in range(n_series)]
@@ -339,17 +365,22 @@ def _grid_positions(times, order, bounds, kind, step, labels):
             else np.asarray(ordered, dtype=np.int64)
         )
         unit = step.value if kind == "datetime" else int(step)
-        first = np.repeat(ticks[bounds[:-1]], np.diff(bounds))
-        offsets = ticks - first
-        if (offsets % unit).any():
-            series = labels[np.searchsorted(bounds, np.flatnonzero(offsets % unit)[0], "right") - 1]
-            raise ValueError(
-                f"The timestamps of {_describe(series)} are not on a regular grid of step "
-                f"{step}; resample X to a regular frequency first."
-            )
-        positions = offsets // unit
+        positions = np.empty(n_rows, dtype=np.int64)
+        # A run of blocks at a time: the int64 temporaries stay CHUNK_ROWS long.
+        for first, stop in _block_runs(bounds, CHUNK_ROWS):
+            lo, hi = bounds[first], bounds[stop]
+            block_starts = np.repeat(ticks[bounds[first:stop]], np.diff(bounds[first : stop + 1]))
+            offsets = ticks[lo:hi] - block_starts
+            off_grid = np.flatnonzero(offsets % unit)
+            if len(off_grid):
+                series = labels[np.searchsorted(bounds, lo + off_grid[0], "right") - 1]
+                raise ValueError(
+                    f"The timestamps of {_describe(series)} are not on a regular grid of step "
+                    f"{step}; resample X to a regular frequency first."
+                )
+            positions[lo:hi] = offsets // unit
     else:  # calendar offsets (months, business days): place rows on date_range grids
-        positions = np.empty(len(order), dtype=np.int64)
+        positions = np.empty(n_rows, dtype=np.int64)
         for i in range(n_series):
             block = ordered[bounds[i] : bounds[i + 1]]
             grid = pd.date_range(block[0], block[-1], freq=step)
@@ -360,7 +391,7 @@ def _grid_positions(times, order, bounds, kind, step, labels):
                     f"{step.freqstr} grid; resample X first."
                 )
             positions[bounds[i] : bounds[i + 1]] = where
-    last = positions[bounds[1:] - 1] if len(order) else np.zeros(n_series, dtype=np.int64)
+    last = positions[bounds[1:] - 1] if n_rows else np.zeros(n_series, dtype=np.int64)
     return starts, positions, last + 1
 
 
@@ -368,11 +399,18 @@ def _static_table(values, static_pos, names, order, bounds, labels):
     n_series = len(bounds) - 1
     table = np.empty((n_series, len(static_pos)))
     for j, i in enumerate(static_pos):
-        column = values.iloc[:, i].to_numpy(dtype=np.float64, na_value=np.nan)[order]
+        column = values.iloc[:, i]
+        # A float column keeps its dtype (float64 holds it exactly, and its
+        # per-row copy would be twice as big); others are read as float64.
+        floating = isinstance(column.dtype, np.dtype) and column.dtype.kind == "f"
+        dtype = column.dtype if floating else np.float64
+        column = _take(column.to_numpy(dtype=dtype, na_value=np.nan), order)
         if not np.isfinite(column).all():
             raise ValueError(f"Static column {names[i]!r} holds NaN or infinite values.")
         first = column[bounds[:-1]]
-        changes = column != np.repeat(first, np.diff(bounds))
+        # Constant within a block <=> equal to the previous row of the block.
+        changes = column[1:] != column[:-1]
+        changes[bounds[1:-1] - 1] = False  # first rows of blocks
         if changes.any():
             series = labels[np.searchsorted(bounds, np.flatnonzero(changes)[0], "right") - 1]
             raise ValueError(

@@ -89,12 +89,19 @@ class ForecastInputs:
         self.mean, self.scale = _training.block_statistics(est, panel, codes)
         dynamic = panel.dynamic
         if est.target_indices_ is not None:
-            self._raw_targets = dynamic[:, est.target_indices_].astype(np.float64)
+            # In the dtype of the panel: future_truth converts only what it reads.
+            self._raw_targets = dynamic[:, est.target_indices_]
         standardize_blocks(dynamic, panel.offsets, self.mean, self.scale)
         fill_forward(dynamic, panel.offsets)
         ext_offsets = np.concatenate([[0], np.cumsum(lengths + lead + trail)])
         n_dyn = dynamic.shape[1]
-        series = np.zeros((ext_offsets[-1], n_dyn), dtype="float32")
+        features = _training.time_feature_rows(panel, est.time_feature_names_, lead, trail)
+        # One array for the model inputs, the calendar columns written into it
+        # (no concatenated copy of the whole panel).
+        wide = np.zeros((ext_offsets[-1], n_dyn + features.shape[1]), dtype="float32")
+        wide[:, n_dyn:] = features
+        del features
+        series = wide[:, :n_dyn]
         known = np.ones(ext_offsets[-1], dtype=bool)
         future_idx = est.future_indices_
         for i in range(n_series):
@@ -108,14 +115,13 @@ class ForecastInputs:
                 else:
                     scaled = (future[i] - self.mean[i, future_idx]) / self.scale[i, future_idx]
                     series[tail, future_idx] = scaled
-        features = _training.time_feature_rows(panel, est.time_feature_names_, lead, trail)
-        self.series = np.concatenate([series, features], axis=1)
+        self.series = wide
         self.layout = _training.layout_of(est, n_dyn)
-        block_of_row = np.searchsorted(panel.offsets, panel.rows, side="right") - 1
         if last_only:
             block_of_row = np.arange(n_series)
             positions = lengths - 1
         else:
+            block_of_row = np.searchsorted(panel.offsets, panel.rows, side="right") - 1
             positions = panel.rows - panel.offsets[block_of_row]
         self.blocks = block_of_row
         self.ends = ext_offsets[block_of_row] + lead + positions
@@ -175,7 +181,7 @@ class ForecastInputs:
         target_pos = position[:, None] + steps
         inside = target_pos < lengths[block][:, None]
         rows = panel.offsets[block][:, None] + np.minimum(target_pos, lengths[block][:, None] - 1)
-        truth = raw[rows]
+        truth = raw[rows].astype(np.float64, copy=False)
         truth[~inside] = np.nan
         return truth
 

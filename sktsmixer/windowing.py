@@ -155,12 +155,12 @@ class WindowEndBatches(keras.utils.PyDataset):
     def __init__(self, ends, codes, batch_size, shuffle_seed=None, max_batches=None, multiple_of=1):
         super().__init__()
         # int32, as the trainer gathers with (parse_panel refuses bigger panels).
-        self.pairs = np.column_stack([ends, codes]).astype("int32")
+        self.pairs = np.column_stack([ends, codes]).astype("int32", copy=False)
         self.batch_size = batch_size
         self.max_batches = max_batches
         self.multiple_of = multiple_of
         self._rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
-        self._order = self.pairs
+        self._order = None  # positions in ``pairs`` of this epoch's order (None: as given)
         self.on_epoch_end()
 
     def __len__(self):
@@ -168,15 +168,21 @@ class WindowEndBatches(keras.utils.PyDataset):
         return n_batches if self.max_batches is None else min(n_batches, self.max_batches)
 
     def __getitem__(self, index):
-        batch = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        short = -len(batch) % self.multiple_of
+        n = len(self.pairs)
+        positions = np.arange(index * self.batch_size, min((index + 1) * self.batch_size, n))
+        short = -len(positions) % self.multiple_of
         if short:
-            batch = np.concatenate([batch, np.resize(self._order, (short, 2))])
-        return batch
+            positions = np.concatenate([positions, np.arange(short) % n])
+        return self.pairs[positions if self._order is None else self._order[positions]]
 
     def on_epoch_end(self):
         if self._rng is not None:
-            self._order = self.pairs[self._rng.permutation(len(self.pairs))]
+            # An int32 permutation of positions rather than a shuffled copy of
+            # the pairs (a quarter of the memory on big panels); the draws are
+            # those of ``self._rng.permutation(len(self.pairs))``.
+            order = np.arange(len(self.pairs), dtype=np.int32)
+            self._rng.shuffle(order)
+            self._order = order
 
 
 class WindowedTrainer(keras.Model):
