@@ -362,6 +362,15 @@ def run_hgb(data, args, pooled):
     }
 
 
+# Lightning's trainer without progress bars, summaries, checkpoints or logs.
+QUIET_TRAINER = {
+    "enable_progress_bar": False,
+    "enable_model_summary": False,
+    "enable_checkpointing": False,
+    "logger": False,
+}
+
+
 def quiet_lightning():
     warnings.filterwarnings("ignore", module="pytorch_lightning")
     warnings.filterwarnings("ignore", module="lightning")
@@ -386,10 +395,7 @@ def run_neuralforecast(data, args):
             futr_exog_list=FUTURE,
             max_steps=args.nf_max_steps,
             random_seed=seed,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            enable_checkpointing=False,
-            logger=False,
+            **QUIET_TRAINER,
             **params,
         )
         return NeuralForecast(models=[model], freq="h")

@@ -50,10 +50,7 @@ def make(args, horizon, input_size, n_series, dropout, futr_exog=None):
         max_steps=args.nf_max_steps,
         val_check_steps=min(100, args.nf_max_steps),  # no validation; keeps a warning off
         random_seed=args.seed,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        enable_checkpointing=False,
-        logger=False,
+        **epf.QUIET_TRAINER,
     )
     return NeuralForecast(models=[model], freq="h")
 

@@ -2,6 +2,8 @@
 
 import os
 import pathlib
+import subprocess
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -10,6 +12,28 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_ETTH1 = REPO.parent / "shared" / "data" / "ETT-small" / "ETTh1.csv"
+DEFAULT_EPF = REPO.parent / "shared" / "data" / "EPF" / "EPF_FR_BE.csv"
+
+
+def epf_path_or_skip():
+    """The EPF data set's path ($SKTSMIXER_EPF or ../shared), or skip the test saying why."""
+    path = os.environ.get("SKTSMIXER_EPF", str(DEFAULT_EPF))
+    if not os.path.isfile(path):
+        pytest.skip(f"EPF_FR_BE.csv not found at {path}; set SKTSMIXER_EPF to run this test")
+    return path
+
+
+def run_benchmark(script, *args, timeout=600):
+    """Runs ``benchmarks/<script>`` in a child process; fails with its output if it fails."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result
 
 
 def pytest_addoption(parser):

@@ -1,40 +1,24 @@
 """The electricity-price benchmark runs once in its quick configuration, so it cannot rot."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from conftest import REPO
+from conftest import epf_path_or_skip, run_benchmark
 
 pytestmark = pytest.mark.slow
 
-DEFAULT_EPF = REPO.parent / "shared" / "data" / "EPF" / "EPF_FR_BE.csv"
-
 
 def test_electricity_prices_quick(tmp_path):
-    data = os.environ.get("SKTSMIXER_EPF", str(DEFAULT_EPF))
-    if not os.path.isfile(data):
-        pytest.skip(f"EPF_FR_BE.csv not found at {data}; set SKTSMIXER_EPF to run this test")
     out_path = tmp_path / "epf.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "electricity_prices.py"),
-            "--quick",
-            "--skip-neuralforecast",
-            "--data",
-            data,
-            "--json",
-            str(out_path),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    result = run_benchmark(
+        "electricity_prices.py",
+        "--quick",
+        "--skip-neuralforecast",
+        "--data",
+        epf_path_or_skip(),
+        "--json",
+        str(out_path),
     )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     report = json.loads(out_path.read_text())
     rows = {row["model"]: row for row in report["results"]}
     assert list(rows) == [

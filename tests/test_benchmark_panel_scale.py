@@ -1,36 +1,26 @@
 """benchmarks/panel_scale.py runs in its --quick configuration, so it cannot rot."""
 
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import REPO
+from conftest import run_benchmark
 
 pytestmark = pytest.mark.slow
 
 
 def test_panel_scale_quick(tmp_path):
     out_path = tmp_path / "panel_scale.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "panel_scale.py"),
-            "--quick",
-            "--steps",
-            "8",
-            "--tasks",
-            "fit",
-            "forecast",
-            "--json",
-            str(out_path),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    result = run_benchmark(
+        "panel_scale.py",
+        "--quick",
+        "--steps",
+        "8",
+        "--tasks",
+        "fit",
+        "forecast",
+        "--json",
+        str(out_path),
     )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     report = json.loads(out_path.read_text())
     (row,) = report["measured"]
     assert (row["n_series"], row["n_rows"]) == (300, 400)

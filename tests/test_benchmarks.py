@@ -1,25 +1,15 @@
 """Each benchmark script runs once in its tiny smoke configuration, so none can rot."""
 
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import REPO
+from conftest import run_benchmark
 
 pytestmark = pytest.mark.slow
 
 
 def run_script(name, *args):
-    result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / name), "--smoke", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    return result.stdout
+    return run_benchmark(name, "--smoke", *args).stdout
 
 
 def test_speed_smoke(tmp_path):
