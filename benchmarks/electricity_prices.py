@@ -379,6 +379,34 @@ def quiet_lightning():
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def nf_forecasts(nf, frame, cutoffs, series, columns):
+    """A fitted NeuralForecast's ``columns`` at evenly spaced ``cutoffs``.
+
+    Shaped ``(len(cutoffs), h, len(series), len(columns))``; the forecasts come
+    from ``cross_validation(use_fitted=True, refit=False)``, whose cutoffs are
+    checked to be exactly the ones asked for.
+    """
+    cutoffs = pd.DatetimeIndex(cutoffs)
+    steps = np.unique((cutoffs[1:] - cutoffs[:-1]) // pd.Timedelta(hours=1))
+    if len(steps) > 1:
+        raise ValueError("the cutoffs must be evenly spaced")
+    step = int(steps[0]) if len(steps) else nf.h
+    cv = nf.cross_validation(
+        df=frame[frame["ds"] <= cutoffs[-1] + pd.Timedelta(hours=nf.h)],
+        n_windows=len(cutoffs),
+        step_size=step,
+        use_fitted=True,
+        refit=False,
+    )
+    if not pd.DatetimeIndex(sorted(cv["cutoff"].unique())).equals(cutoffs):
+        raise RuntimeError("neuralforecast's cross-validation cutoffs are not the origins asked")
+    parts = []
+    for uid in series:
+        part = cv[cv["unique_id"] == uid].sort_values(["cutoff", "ds"])
+        parts.append(part[columns].to_numpy(float).reshape(len(cutoffs), nf.h, len(columns)))
+    return np.stack(parts, axis=2)
+
+
 def run_neuralforecast(data, args):
     try:
         from neuralforecast import NeuralForecast
@@ -402,27 +430,12 @@ def run_neuralforecast(data, args):
 
     def daily_forecasts(nf, block):
         """Fit on the rows before the block, then one forecast per midnight of the block."""
-        start = data.start(block)
-        end = data.days[data.block(block)[-1]] + pd.Timedelta(hours=23)
         began = time.perf_counter()
-        nf.fit(df=frame[frame["ds"] < start])
+        nf.fit(df=frame[frame["ds"] < data.start(block)])
         seconds = time.perf_counter() - began
-        n_days = len(data.block(block))
-        cv = nf.cross_validation(
-            df=frame[frame["ds"] <= end],
-            n_windows=n_days,
-            step_size=HORIZON,
-            use_fitted=True,
-            refit=False,
-        )
         cutoffs = data.days[data.block(block)] - pd.Timedelta(hours=1)
-        if not pd.DatetimeIndex(sorted(cv["cutoff"].unique())).equals(cutoffs):
-            raise RuntimeError("neuralforecast's cross-validation cutoffs are not the midnights")
-        out = {}
-        for country in COUNTRIES:
-            part = cv[cv["unique_id"] == country].sort_values("ds")
-            out[country] = part["TSMixerx"].to_numpy().reshape(n_days, 24)
-        return out, seconds
+        forecasts = nf_forecasts(nf, frame, cutoffs, COUNTRIES, ["TSMixerx"])
+        return {c: forecasts[:, :, i, 0] for i, c in enumerate(COUNTRIES)}, seconds
 
     best, trials, tuning = None, [], 0.0
     for params in grid(args.nf_grid):

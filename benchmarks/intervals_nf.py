@@ -73,27 +73,7 @@ def fit(nf, frame):
 
 def forecast(nf, frame, cutoffs, series, levels):
     """Quantiles ``(len(cutoffs), h, len(series), len(levels))`` made at evenly spaced cutoffs."""
-    cutoffs = pd.DatetimeIndex(cutoffs)
-    steps = np.unique((cutoffs[1:] - cutoffs[:-1]) // pd.Timedelta(hours=1))
-    if len(steps) > 1:
-        raise ValueError("the cutoffs must be evenly spaced")
-    step = int(steps[0]) if len(steps) else nf.h
-    end = cutoffs[-1] + pd.Timedelta(hours=nf.h)
-    cv = nf.cross_validation(
-        df=frame[frame["ds"] <= end],
-        n_windows=len(cutoffs),
-        step_size=step,
-        use_fitted=True,
-        refit=False,
-    )
-    if not pd.DatetimeIndex(sorted(cv["cutoff"].unique())).equals(cutoffs):
-        raise RuntimeError("neuralforecast's cross-validation cutoffs are not the origins asked")
-    names = columns(nf, levels)
-    parts = []
-    for uid in series:
-        part = cv[cv["unique_id"] == uid].sort_values(["cutoff", "ds"])
-        parts.append(part[names].to_numpy(float).reshape(len(cutoffs), nf.h, len(levels)))
-    return np.stack(parts, axis=2)
+    return epf.nf_forecasts(nf, frame, cutoffs, series, columns(nf, levels))
 
 
 def ett_quantiles(scaled, n_train, cal_origins, test_origins, horizon, args, levels):

@@ -10,11 +10,11 @@ scalers are left out, which favours the peer.
 ``speed.py`` calls in the peer's own process.
 """
 
-import logging
 import os
 import time
 
 import _common
+import electricity_prices as epf
 import torch
 from torch import nn
 
@@ -32,8 +32,7 @@ class _WindowsToForecast(nn.Module):
 
 def build(input_size, n_series, horizon, n_blocks, ff_dim, dropout, seed=0):
     """neuralforecast's TSMixer (RevIN on, as its default) wrapped for plain tensors."""
-    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
-    logging.getLogger("lightning_fabric").setLevel(logging.ERROR)
+    epf.quiet_lightning()
     from neuralforecast.losses.pytorch import MSE
     from neuralforecast.models import TSMixer
 
