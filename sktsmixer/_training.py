@@ -43,7 +43,8 @@ STEPS_PER_EXECUTION = 16
 class Prepared:
     layout: WindowLayout
     series: np.ndarray
-    targets: np.ndarray
+    targets: object  # None: the target_columns of series
+    target_columns: object
     target_mask: object
     target_offsets: np.ndarray
     static: object
@@ -101,13 +102,15 @@ def prepare(est, panel, y, warm):
     offsets, dynamic = panel.offsets, panel.dynamic
     mode_1 = y is None
     if mode_1:
-        raw_targets = dynamic[:, est.target_indices_]
+        # The targets are columns of the series: no copy of them is made, the
+        # trainer reads them there.
+        observed = np.column_stack([~np.isnan(dynamic[:, i]) for i in est.target_indices_])
         target_offsets = np.arange(1, est.horizon + 1)
     else:
         raw_targets = np.full((len(dynamic), est.n_outputs_), np.nan)
         raw_targets[panel.rows] = y.reshape(len(y), -1)
+        observed = ~np.isnan(raw_targets)
         target_offsets = np.zeros(1, dtype=int)
-    observed = ~np.isnan(raw_targets)
     ends, codes = valid_window_ends(
         panel.present, offsets, est.input_size, target_offsets, observed.any(axis=1)
     )
@@ -151,12 +154,15 @@ def prepare(est, panel, y, warm):
     block_codes = [est._series_codes.get(label) for label in panel.labels]
     mean, scale = block_statistics(est, panel, block_codes)
     standardize_blocks(dynamic, offsets, mean, scale)
+    targets = target_columns = None
     if mode_1:
-        targets = dynamic[:, est.target_indices_]
+        # Missing targets hold filled inputs there, masked out of the loss.
+        target_columns = tuple(int(i) for i in est.target_indices_)
     else:
         targets = (raw_targets - est._y_mean[0]) / est._y_scale[0]
+        targets = np.nan_to_num(targets).astype("float32")
     target_mask = observed.astype("float32") if not observed.all() else None
-    targets = np.nan_to_num(targets).astype("float32")
+    del observed
     fill_forward(dynamic, offsets)
     layout = layout_of(est, dynamic.shape[1])
     # The model's copy of the series: one float32 array, and no second one
@@ -172,10 +178,11 @@ def prepare(est, panel, y, warm):
         layout,
         series,
         targets,
+        target_columns,
         target_mask,
         target_offsets,
         static,
-        (ends[train], codes[train]),
+        (ends, codes) if train.all() else (ends[train], codes[train]),
         validation,
         context,
     )
@@ -290,6 +297,7 @@ def train(est, prepared, seed):
         prepared.static,
         est.loss,
         est.quantiles_,
+        target_columns=prepared.target_columns,
     )
     train_ends, train_codes = prepared.train
     replicas = n_replicas()
@@ -362,7 +370,10 @@ def calibrate(est, prepared):
         est.model_, prepared.layout, prepared.series, ends, codes, prepared.static, batch
     )
     rows = ends[:, None] + prepared.target_offsets
-    truth = prepared.targets[rows].astype(np.float64)
+    if prepared.targets is None:
+        truth = prepared.series[rows][..., list(prepared.target_columns)].astype(np.float64)
+    else:
+        truth = prepared.targets[rows].astype(np.float64)
     if prepared.target_mask is not None:
         truth[prepared.target_mask[rows] == 0] = np.nan
     if est.quantiles_ is None:

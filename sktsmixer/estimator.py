@@ -482,7 +482,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         values = inputs.unscale(inputs.raw[..., picked])
         return np.stack([self._layout(values[..., i]) for i in range(len(picked))], axis=-1)
 
-    def predict_interval(self, X, coverage=0.9, future=None):
+    def predict_interval(self, X, coverage=0.9, future=None, adapt_rate=None):
         """Split-conformal prediction intervals, calibrated on the hold-out.
 
         Parameters
@@ -493,6 +493,18 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
             horizon step and target.
         future : DataFrame or ndarray, default=None
             As in ``predict``.
+        adapt_rate : float in (0, 1) or None, default=None
+            None: every interval has the hold-out's margin. A float ``gamma``
+            (0.005 is a common choice): adaptive conformal inference along
+            every series of ``X``, for an estimator fitted with ``y=None``.
+            Once ``X`` holds the truth of an earlier forecast of a series
+            (its target rows are rows of ``X``), the level of the margin moves
+            by ``gamma * (1 - coverage - missed)``, so intervals widen after
+            misses and narrow after hits. The interval at a row uses only
+            forecasts whose truth lies at or before that row. Use it when the
+            errors drift away from the hold-out's (the coverage over a long
+            ``X`` then stays near ``coverage``); larger rates adapt faster
+            and give noisier widths.
 
         Returns
         -------
@@ -500,10 +512,12 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
             Lower bounds in ``[..., 0]``, upper bounds in ``[..., 1]``.
         """
         inputs = self._inputs(X, future)
-        lower, upper = self._interval(inputs, coverage)
+        lower, upper = self._interval(inputs, coverage, adapt_rate)
         return np.stack([self._layout(lower), self._layout(upper)], axis=-1)
 
-    def _interval(self, inputs, coverage):
+    def _interval(self, inputs, coverage, adapt_rate=None, rows=None):
+        """Bounds in the units of the data; ``rows`` keeps only those forecasts
+        (after adapting along all of them)."""
         if self.calibration_ is None:
             raise ValueError(
                 "predict_interval calibrates on the early-stopping hold-out, and this "
@@ -513,8 +527,39 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         if isinstance(coverage, bool) or not isinstance(coverage, numbers.Real):
             raise ValueError(f"coverage must be a float in (0, 1), got {coverage!r}.")
         quantiles = None if self.quantiles_ is None else inputs.raw
-        lower, upper = self.calibration_.interval(inputs.point(), quantiles, float(coverage))
-        return inputs.unscale(lower), inputs.unscale(upper)
+        if adapt_rate is None:
+            lower, upper = self.calibration_.interval(inputs.point(), quantiles, float(coverage))
+            return inputs.unscale(lower), inputs.unscale(upper)
+        self._check_adapt_rate(adapt_rate)
+        truth = inputs.scale_targets(inputs.future_truth())
+        lower, upper = self.calibration_.adaptive_interval(
+            inputs.point(),
+            quantiles,
+            truth,
+            inputs.blocks,
+            inputs.positions,
+            float(coverage),
+            float(adapt_rate),
+        )
+        lower, upper = inputs.unscale(lower), inputs.unscale(upper)
+        return (lower, upper) if rows is None else (lower[rows], upper[rows])
+
+    def _check_adapt_rate(self, adapt_rate):
+        if self.target_indices_ is None:
+            raise ValueError(
+                "adapt_rate= adapts the intervals to the errors of earlier forecasts, whose "
+                "truth it reads in X; this estimator was fitted with y, so X holds no truth. "
+                "Use adapt_rate=None."
+            )
+        if (
+            isinstance(adapt_rate, bool)
+            or not isinstance(adapt_rate, numbers.Real)
+            or not 0 < adapt_rate < 1
+        ):
+            raise ValueError(
+                f"adapt_rate must be None or a float in (0, 1), got {adapt_rate!r}; "
+                "0.005 is a common choice."
+            )
 
     def _quantile_positions(self, quantiles):
         if quantiles is None:
@@ -530,7 +575,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
             picked.append(int(match[0]))
         return np.asarray(picked)
 
-    def forecast(self, X, future=None, coverage=None, quantiles=None):
+    def forecast(self, X, future=None, coverage=None, quantiles=None, adapt_rate=None):
         """Forecast the ``horizon`` steps that follow the last row of ``X``.
 
         Only for an estimator fitted with ``y=None``.
@@ -551,6 +596,10 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
             conformal interval of that coverage.
         quantiles : sequence of float or None, default=None
             Adds ``"{name}_q{level}"`` columns with those learned quantiles.
+        adapt_rate : float in (0, 1) or None, default=None
+            With ``coverage``: the interval's margin adapted to the errors of
+            the forecasts made inside ``X``, as in ``predict_interval`` (this
+            forecasts every row of ``X`` to replay them).
 
         Returns
         -------
@@ -572,12 +621,20 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
                 f"horizon: pass future=, their next {self.horizon} rows (a DataFrame whose "
                 "index continues X's, with those columns)."
             )
-        inputs = self._inputs(X, future, last_only=True)
-        point = inputs.unscale(inputs.point())
+        if adapt_rate is not None and coverage is None:
+            raise ValueError(
+                "adapt_rate= adapts the margin of the interval: pass coverage= with it."
+            )
+        replay = adapt_rate is not None
+        inputs = self._inputs(X, future, last_only=not replay)
         extra = []
         if coverage is not None:
-            lower, upper = self._interval(inputs, coverage)
+            rows = inputs.last_rows() if replay else None
+            lower, upper = self._interval(inputs, coverage, adapt_rate, rows)
             extra += [("lower", lower), ("upper", upper)]
+        if replay:
+            inputs = inputs.take(inputs.last_rows())
+        point = inputs.unscale(inputs.point())
         if quantiles is not None:
             picked = self._quantile_positions(quantiles) if self.quantiles_ is not None else None
             if picked is None:

@@ -6,6 +6,8 @@ and ``horizon`` rows after its end that hold the known-ahead values given by
 ``future=`` (or nothing: forecasts that would read them are NaN).
 """
 
+import copy
+
 import numpy as np
 import pandas as pd
 
@@ -123,7 +125,7 @@ class ForecastInputs:
         else:
             block_of_row = np.searchsorted(panel.offsets, panel.rows, side="right") - 1
             positions = panel.rows - panel.offsets[block_of_row]
-        self.blocks = block_of_row
+        self.blocks, self.positions = block_of_row, positions
         self.ends = ext_offsets[block_of_row] + lead + positions
         lookahead = est.horizon if est.target_indices_ is not None else 0
         unknown = np.concatenate([[0], np.cumsum(~known)])
@@ -158,17 +160,38 @@ class ForecastInputs:
         median = int(np.flatnonzero(np.isclose(self.est.quantiles_, 0.5))[0])
         return self.raw[..., median]
 
-    def unscale(self, values):
-        """Scaled forecasts ``(n, steps, n_targets)`` back in the units of the data."""
+    def _target_statistics(self, ndim):
         est = self.est
         if est.target_indices_ is None:
-            mean, scale = est._y_mean[0], est._y_scale[0]
-            return values * scale + mean
+            return est._y_mean[0], est._y_scale[0]
         mean = self.mean[self.blocks][:, None, est.target_indices_]
         scale = self.scale[self.blocks][:, None, est.target_indices_]
-        if values.ndim == 4:
+        if ndim == 4:
             mean, scale = mean[..., None], scale[..., None]
+        return mean, scale
+
+    def unscale(self, values):
+        """Scaled forecasts ``(n, steps, n_targets)`` back in the units of the data."""
+        mean, scale = self._target_statistics(values.ndim)
         return values * scale + mean
+
+    def scale_targets(self, values):
+        """Targets ``(n, steps, n_targets)`` in the units of the data, scaled as the model's."""
+        mean, scale = self._target_statistics(values.ndim)
+        return (values - mean) / scale
+
+    def last_rows(self):
+        """Positions, among the rows of ``X``, of the last row of every series."""
+        last = np.full(len(self.panel.labels), -1)
+        np.maximum.at(last, self.blocks, np.arange(len(self.blocks)))
+        return last
+
+    def take(self, rows):
+        """These inputs restricted to the forecasts of ``rows`` (positions among them)."""
+        taken = copy.copy(self)
+        taken.raw, taken.blocks = self.raw[rows], self.blocks[rows]
+        taken.positions, taken.ends = self.positions[rows], self.ends[rows]
+        return taken
 
     def future_truth(self):
         """The targets on the ``horizon`` rows after every row, inside its series (else NaN)."""

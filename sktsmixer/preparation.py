@@ -108,7 +108,10 @@ def valid_window_ends(present, offsets, input_size, target_offsets, target_obser
     # Windows never cross blocks, so runs of whole blocks are done one at a
     # time: the row-sized temporaries stay at most CHUNK_ROWS long, which
     # matters on panels of tens of millions of rows.
-    ends, codes = [], []
+    # Preallocated: at most one end per row, and no int64 copies to concatenate.
+    ends = np.empty(len(present), dtype=np.int32)
+    codes = np.empty(len(present), dtype=np.int32)
+    n = 0
     for first_block, stop_block in _block_runs(offsets, CHUNK_ROWS):
         start, stop = int(offsets[first_block]), int(offsets[stop_block])
         run_ends, run_codes = _valid_ends_in_run(
@@ -118,12 +121,11 @@ def valid_window_ends(present, offsets, input_size, target_offsets, target_obser
             target_offsets,
             target_observed[start:stop],
         )
-        ends.append(run_ends + start)
-        codes.append(run_codes + first_block)
-    # int32: a big panel has one end per row (parse_panel refuses bigger grids).
-    if not ends:
-        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
-    return np.concatenate(ends).astype(np.int32), np.concatenate(codes).astype(np.int32)
+        ends[n : n + len(run_ends)] = run_ends + start
+        codes[n : n + len(run_ends)] = run_codes + first_block
+        n += len(run_ends)
+    # int32: parse_panel refuses grids with more rows than int32 holds.
+    return ends[:n], codes[:n]
 
 
 def _block_runs(offsets, max_rows):

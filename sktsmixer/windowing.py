@@ -154,33 +154,37 @@ class WindowEndBatches(keras.utils.PyDataset):
 
     def __init__(self, ends, codes, batch_size, shuffle_seed=None, max_batches=None, multiple_of=1):
         super().__init__()
-        # int32, as the trainer gathers with (parse_panel refuses bigger panels).
-        self.pairs = np.column_stack([ends, codes]).astype("int32", copy=False)
+        # int32, as the trainer gathers with (parse_panel refuses bigger panels);
+        # kept apart, not stacked, so int32 inputs are not copied at all.
+        self.ends = np.asarray(ends).astype("int32", copy=False)
+        self.codes = np.asarray(codes).astype("int32", copy=False)
         self.batch_size = batch_size
         self.max_batches = max_batches
         self.multiple_of = multiple_of
         self._rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
-        self._order = None  # positions in ``pairs`` of this epoch's order (None: as given)
+        self._order = None  # positions of this epoch's order (None: as given)
         self.on_epoch_end()
 
     def __len__(self):
-        n_batches = math.ceil(len(self.pairs) / self.batch_size)
+        n_batches = math.ceil(len(self.ends) / self.batch_size)
         return n_batches if self.max_batches is None else min(n_batches, self.max_batches)
 
     def __getitem__(self, index):
-        n = len(self.pairs)
+        n = len(self.ends)
         positions = np.arange(index * self.batch_size, min((index + 1) * self.batch_size, n))
         short = -len(positions) % self.multiple_of
         if short:
             positions = np.concatenate([positions, np.arange(short) % n])
-        return self.pairs[positions if self._order is None else self._order[positions]]
+        if self._order is not None:
+            positions = self._order[positions]
+        return np.column_stack([self.ends[positions], self.codes[positions]])
 
     def on_epoch_end(self):
         if self._rng is not None:
             # An int32 permutation of positions rather than a shuffled copy of
             # the pairs (a quarter of the memory on big panels); the draws are
-            # those of ``self._rng.permutation(len(self.pairs))``.
-            order = np.arange(len(self.pairs), dtype=np.int32)
+            # those of ``self._rng.permutation(len(self.ends))``.
+            order = np.arange(len(self.ends), dtype=np.int32)
             self._rng.shuffle(order)
             self._order = order
 
@@ -198,10 +202,13 @@ class WindowedTrainer(keras.Model):
             ``(batch, len(target_offsets), n_targets[, n_quantiles])``.
         layout: A ``WindowLayout``.
         series: Array ``(n_rows, n_columns)`` of model inputs.
-        targets: Array ``(n_rows, n_targets)``; missing entries hold any
-            finite value and are masked out.
+        targets: Array ``(n_rows, n_targets)`` or None (see
+            ``target_columns``); missing entries hold any finite value and
+            are masked out.
         target_offsets: Rows after a window's end row holding its targets.
         target_mask: Optional array like ``targets``, 1 where a target exists.
+        target_columns: With ``targets=None``, the columns of ``series``
+            that are the targets (read there, no second copy is held).
         static: Optional array ``(n_series, n_static)``.
         loss: ``"squared_error"``, ``"absolute_error"`` or ``"quantile"``.
         quantiles: Quantile levels for ``loss="quantile"``.
@@ -218,6 +225,7 @@ class WindowedTrainer(keras.Model):
         static=None,
         loss="squared_error",
         quantiles=None,
+        target_columns=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -229,7 +237,10 @@ class WindowedTrainer(keras.Model):
         self.future_offsets = np.arange(1, layout.horizon + 1, dtype="int32")
         self.target_offsets = np.asarray(target_offsets, dtype="int32")
         self.series = keras.Variable(series, trainable=False, name="series")
-        self.targets = keras.Variable(targets, trainable=False, name="targets")
+        if (targets is None) == (target_columns is None):
+            raise ValueError("Pass exactly one of targets and target_columns.")
+        self.target_columns = None if target_columns is None else tuple(target_columns)
+        self.targets = _optional_variable(targets, "targets")
         self.target_mask = _optional_variable(target_mask, "target_mask")
         self.static = _optional_variable(static if layout.n_static else None, "static")
 
@@ -258,7 +269,10 @@ class WindowedTrainer(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         ends = ops.cast(x, "int32")[:, 0]
-        target = self._gather(self.targets, ends, self.target_offsets)
+        if self.targets is None:
+            target = self._gather(self.series, ends, self.target_offsets, self.target_columns)
+        else:
+            target = self._gather(self.targets, ends, self.target_offsets)
         mask = None
         if self.target_mask is not None:
             mask = self._gather(self.target_mask, ends, self.target_offsets)

@@ -1,4 +1,5 @@
-"""Prediction intervals: pinball loss, split-conformal calibration, quantile forecasts, coverage.
+"""Prediction intervals: pinball loss, split-conformal and adaptive calibration, quantile
+forecasts, coverage (also when the noise drifts away from the hold-out's).
 
 The fast tests check the contract on tiny models (a couple of epochs); the
 ``slow`` ones fit small models for real on a series whose noise is known
@@ -15,7 +16,7 @@ import pytest
 from scipy.stats import norm
 
 from sktsmixer import TSMixerRegressor
-from sktsmixer.calibration import SplitConformal, conformal_quantile
+from sktsmixer.calibration import SplitConformal, adaptive_margins, conformal_quantile
 from sktsmixer.losses import masked_loss, pinball_loss
 
 SIGMA = 0.5
@@ -410,3 +411,120 @@ def test_mapie_split_conformal_on_regression_mode(noisy):
         assert (lower <= points).all() and (points <= upper).all()
         covered = ((truth >= lower) & (truth <= upper)).mean()
         assert covered > level - 0.1, (mapie.__version__, level, covered)
+
+
+# ------------------------------------------- adaptive conformal (adapt_rate)
+
+
+def reference_margins(calibration, scores, series, times, coverage, rate):
+    """Adaptive conformal inference one forecast, one step, one target at a time."""
+    n, n_steps, n_targets = scores.shape
+    alpha = 1 - coverage
+    margins = np.empty_like(scores)
+    for s in np.unique(series):
+        rows = np.flatnonzero(series == s)
+        rows = rows[np.argsort(times[rows])]
+        for h in range(n_steps):
+            for k in range(n_targets):
+                history = []  # (time its truth is known, alpha - miss)
+                cal = calibration[:, h, k]
+                cal = np.sort(cal[~np.isnan(cal)])
+                for i in rows:
+                    level = alpha + rate * sum(d for when, d in history if when <= times[i])
+                    rank = int(np.ceil((len(cal) + 1) * (1 - level)))
+                    # Capped at the largest calibration score (ACI proper: unbounded).
+                    margin = cal[min(max(rank, 1), len(cal)) - 1]
+                    margins[i, h, k] = margin
+                    if not np.isnan(scores[i, h, k]):
+                        history.append((times[i] + h + 1, alpha - (scores[i, h, k] > margin)))
+    return margins
+
+
+def test_adaptive_margins_match_a_plain_loop():
+    rng = np.random.default_rng(0)
+    n_cal, n, n_steps, n_targets = 40, 60, 3, 2
+    calibration = rng.exponential(size=(n_cal, n_steps, n_targets))
+    calibration[rng.random(calibration.shape) < 0.1] = np.nan
+    # Three series in shuffled rows, with gaps in time; the scores are twice
+    # as large as the calibration's, so the levels move.
+    series = rng.integers(0, 3, size=n)
+    times = np.empty(n, dtype=int)
+    for s in range(3):
+        rows = np.flatnonzero(series == s)
+        times[rows] = np.sort(rng.choice(100, size=len(rows), replace=False))
+    scores = 2 * rng.exponential(size=(n, n_steps, n_targets))
+    scores[rng.random(scores.shape) < 0.1] = np.nan
+    for coverage, rate in [(0.8, 0.05), (0.5, 0.2), (0.95, 0.3)]:
+        got = adaptive_margins(calibration, scores, series, times, coverage, rate)
+        want = reference_margins(calibration, scores, series, times, coverage, rate)
+        np.testing.assert_array_equal(got, want)
+        assert np.isfinite(got).all()
+    # With no revealed truth, the margins are split-conformal's.
+    unknown = np.full_like(scores, np.nan)
+    got = adaptive_margins(calibration, unknown, series, times, 0.8, 0.05)
+    np.testing.assert_array_equal(got, np.broadcast_to(conformal_quantile(calibration, 0.8), got.shape))
+
+
+def test_adaptive_intervals_read_no_future(tiny_quantile, noisy):
+    X = noisy.iloc[500:700]
+    changed = X.copy()
+    changed.iloc[150:] *= 10.0  # rows 150.. of X: a shock the earlier intervals cannot know
+    before = tiny_quantile.predict_interval(X, coverage=0.8, adapt_rate=0.05)
+    after = tiny_quantile.predict_interval(changed, coverage=0.8, adapt_rate=0.05)
+    np.testing.assert_array_equal(after[:150], before[:150])
+    assert not np.allclose(after[150:], before[150:])
+    # The shock is missed, so later margins grow beyond the fixed ones.
+    fixed = tiny_quantile.predict_interval(changed, coverage=0.8)
+    width = lambda band: (band[..., 1] - band[..., 0])[-20:].mean()  # noqa: E731
+    assert width(after) > width(fixed)
+
+
+def test_forecast_adapted_interval_is_the_last_row_of_predict_interval(tiny_quantile, noisy):
+    X = noisy.iloc[500:700]
+    frame = tiny_quantile.forecast(X, coverage=0.8, adapt_rate=0.05)
+    band = tiny_quantile.predict_interval(X, coverage=0.8, adapt_rate=0.05)[-1]
+    np.testing.assert_allclose(frame["load_lower"], band[:, 0], rtol=1e-5)
+    np.testing.assert_allclose(frame["load_upper"], band[:, 1], rtol=1e-5)
+    plain = tiny_quantile.forecast(X, coverage=0.8)
+    np.testing.assert_allclose(frame["load"], plain["load"], rtol=1e-5)
+    assert frame.index.equals(plain.index)
+
+
+@pytest.mark.parametrize("rate", [0, 1, -0.1, 1.5, True, "fast"])
+def test_adapt_rate_must_be_in_the_open_unit_interval(tiny_quantile, noisy, rate):
+    with pytest.raises(ValueError, match="adapt_rate must be None or a float in"):
+        tiny_quantile.predict_interval(noisy.iloc[:100], coverage=0.8, adapt_rate=rate)
+
+
+def test_adapt_rate_needs_coverage_in_forecast(tiny_quantile, noisy):
+    with pytest.raises(ValueError, match="pass coverage= with it"):
+        tiny_quantile.forecast(noisy.iloc[:100], adapt_rate=0.05)
+
+
+def test_adapt_rate_needs_the_truth_in_X(noisy):
+    X = noisy.iloc[:400]
+    est = small(input_size=24, epochs=1).fit(X, X["load"].shift(-1).fillna(0.0))
+    with pytest.raises(ValueError, match="fitted with y, so X holds no truth"):
+        est.predict_interval(X, coverage=0.8, adapt_rate=0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["point_model", "quantile_model"])
+def test_adaptive_coverage_holds_when_the_noise_grows(request, noisy, model):
+    est = request.getfixturevalue(model)
+    # The test block's noise has twice the standard deviation of the hold-out's.
+    rng = np.random.default_rng(1)
+    test = noisy.iloc[N_TRAIN:].copy()
+    test["load"] += np.sqrt(3) * 0.5 * rng.standard_normal(len(test))
+    truth = future_truth(test["load"])
+    n = len(truth)
+    coverage = 0.8
+
+    def covered(**kwargs):
+        band = est.predict_interval(test, coverage=coverage, **kwargs)[:n]
+        return ((truth >= band[..., 0]) & (truth <= band[..., 1])).mean()
+
+    fixed, adapted = covered(), covered(adapt_rate=0.02)
+    assert fixed < coverage - 0.15, fixed  # the hold-out's margins are too narrow now
+    assert abs(adapted - coverage) <= 0.04, adapted
+    assert HORIZON == truth.shape[1]
