@@ -113,7 +113,9 @@ def adaptive_margins(calibration, scores, series, times, coverage, rate):
     keys = series * span + times
     first = np.searchsorted(keys, series * span - n_steps - 1, side="right")
     steps = np.arange(1, n_steps + 1)
-    revealed = np.maximum(np.searchsorted(keys, keys[:, None] - steps, side="right"), first[:, None])
+    revealed = np.maximum(
+        np.searchsorted(keys, keys[:, None] - steps, side="right"), first[:, None]
+    )
     rank = np.arange(n) - first
     # feedback[i]: the sum of (alpha - miss) over the forecasts before i of its series.
     feedback = np.zeros((n + 1, n_steps, n_targets))

@@ -462,7 +462,9 @@ def test_adaptive_margins_match_a_plain_loop():
     # With no revealed truth, the margins are split-conformal's.
     unknown = np.full_like(scores, np.nan)
     got = adaptive_margins(calibration, unknown, series, times, 0.8, 0.05)
-    np.testing.assert_array_equal(got, np.broadcast_to(conformal_quantile(calibration, 0.8), got.shape))
+    np.testing.assert_array_equal(
+        got, np.broadcast_to(conformal_quantile(calibration, 0.8), got.shape)
+    )
 
 
 def test_adaptive_intervals_read_no_future(tiny_quantile, noisy):
