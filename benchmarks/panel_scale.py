@@ -80,6 +80,13 @@ def parse_args(argv=None):
     )
     parser.add_argument("--series-dtype", choices=["category", "int32"], default="category")
     parser.add_argument(
+        "--gather",
+        choices=["auto", "numpy", "graph"],
+        default="auto",
+        help="where training windows are gathered: the estimator's choice by the size of "
+        "the series, always in NumPy, or always inside the compiled step (A/B)",
+    )
+    parser.add_argument(
         "--tasks",
         nargs="+",
         choices=["frame", "fit", "forecast"],
@@ -278,6 +285,7 @@ def instrument(recorder):
         w(_training, name)
     w(windowing.WindowEndBatches, "__init__", "WindowEndBatches.__init__")
     w(windowing.WindowedTrainer, "__init__", "WindowedTrainer.__init__ (keras.Variable)")
+    w(windowing.GatheredWindows, "__init__", "GatheredWindows.__init__")
     # forecast
     w(estimator, "future_rows")
     w(forecasting.ForecastInputs, "__init__", "ForecastInputs.__init__")
@@ -321,12 +329,13 @@ def _clocked_training(clock):
     """Add the clock to the trainer's callbacks (this process only)."""
     from sktsmixer import windowing
 
-    original = windowing.WindowedTrainer.fit
+    for trainer in (windowing.WindowedTrainer, windowing.GatheredTrainer):
 
-    def fit(self, *args, callbacks=None, **kwargs):
-        return original(self, *args, callbacks=[*(callbacks or []), clock.callback()], **kwargs)
+        def fit(self, *args, callbacks=None, _original=trainer.fit, **kwargs):
+            callbacks = [*(callbacks or []), clock.callback()]
+            return _original(self, *args, callbacks=callbacks, **kwargs)
 
-    windowing.WindowedTrainer.fit = fit
+        trainer.fit = fit
 
 
 def _estimator(spec):
@@ -358,6 +367,10 @@ def child(spec):
 
     recorder = PhaseRecorder(spec["sample_ms"] / 1000)
     instrument(recorder)
+    if spec["gather"] != "auto":
+        from sktsmixer import _training
+
+        _training.GATHER_IN_NUMPY_BYTES = 0 if spec["gather"] == "numpy" else float("inf")
     out = {"task": spec["task"], "rss_after_import": recorder.rss(), "load_avg": os.getloadavg()}
     t0 = time.perf_counter()
     frame = make_frame(spec["n_series"], spec["n_rows"], spec["series_dtype"])
@@ -489,6 +502,7 @@ def measure_size(args, n_series, tmp):
         "early_stopping": args.early_stopping,
         "time_features": args.time_features,
         "series_dtype": args.series_dtype,
+        "gather": args.gather,
         "sample_ms": args.sample_ms,
         "save": str(pathlib.Path(tmp) / f"est_{n_series}.pkl"),
     }

@@ -27,6 +27,8 @@ from sktsmixer.preparation import (
 )
 from sktsmixer.time_features import time_feature_matrix
 from sktsmixer.windowing import (
+    GatheredTrainer,
+    GatheredWindows,
     WindowedTrainer,
     WindowEndBatches,
     WindowLayout,
@@ -37,6 +39,9 @@ from sktsmixer.windowing import (
 # forward pass is about that size, so wide series get fewer windows per batch.
 PREDICT_BUDGET_VALUES = 4 * 2**20
 STEPS_PER_EXECUTION = 16
+# Series bigger than this are not copied into the backend: their windows are
+# gathered in NumPy, batch by batch (see windowing.GatheredWindows).
+GATHER_IN_NUMPY_BYTES = 512 * 2**20
 
 
 @dataclass
@@ -287,26 +292,37 @@ def build_model(est, seed, layout):
 
 def train(est, prepared, seed):
     """Fit ``est.model_`` on the prepared windows; returns ``(history, n_iter)``."""
-    trainer = WindowedTrainer(
-        est.model_,
-        prepared.layout,
-        prepared.series,
-        prepared.targets,
-        prepared.target_offsets,
-        prepared.target_mask,
-        prepared.static,
-        est.loss,
-        est.quantiles_,
-        target_columns=prepared.target_columns,
-    )
-    train_ends, train_codes = prepared.train
     replicas = n_replicas()
     if est.batch_size % replicas:
         raise ValueError(
             f"batch_size={est.batch_size} must be a multiple of the {replicas} devices that "
             f"share each batch; pass batch_size={round_up(est.batch_size, replicas)}."
         )
-    batches = WindowEndBatches(
+    # Small series live in the backend and windows are gathered inside the
+    # compiled step; big ones are read in NumPy, as a backend copy would
+    # double the biggest array of the fit.
+    gathered = prepared.series.nbytes > GATHER_IN_NUMPY_BYTES
+    shared = dict(
+        layout=prepared.layout,
+        series=prepared.series,
+        targets=prepared.targets,
+        target_offsets=prepared.target_offsets,
+        target_mask=prepared.target_mask,
+        static=prepared.static,
+        target_columns=prepared.target_columns,
+    )
+    if gathered:
+        trainer = GatheredTrainer(est.model_, est.loss, est.quantiles_)
+
+        def batches_of(ends, codes, batch_size, **kwargs):
+            return GatheredWindows(
+                ends=ends, codes=codes, batch_size=batch_size, **shared, **kwargs
+            )
+    else:
+        trainer = WindowedTrainer(est.model_, loss=est.loss, quantiles=est.quantiles_, **shared)
+        batches_of = WindowEndBatches
+    train_ends, train_codes = prepared.train
+    batches = batches_of(
         train_ends,
         train_codes,
         est.batch_size,
@@ -323,7 +339,7 @@ def train(est, prepared, seed):
     if prepared.validation is not None:
         n_columns = prepared.series.shape[1]
         batch = round_up(predict_batch_size(est, prepared.layout, n_columns), replicas)
-        validation_data = WindowEndBatches(*prepared.validation, batch, multiple_of=replicas)
+        validation_data = batches_of(*prepared.validation, batch, multiple_of=replicas)
         stopper = keras.callbacks.EarlyStopping(patience=est.patience, restore_best_weights=True)
         callbacks.append(stopper)
     references = ReleaseTensorFlowReferences([batches, validation_data])

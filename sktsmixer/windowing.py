@@ -22,6 +22,8 @@ from sktsmixer._quiet import no_retracing_notes
 from sktsmixer.losses import masked_loss
 
 __all__ = [
+    "GatheredTrainer",
+    "GatheredWindows",
     "WindowLayout",
     "WindowedTrainer",
     "WindowEndBatches",
@@ -276,6 +278,66 @@ class WindowedTrainer(keras.Model):
         mask = None
         if self.target_mask is not None:
             mask = self._gather(self.target_mask, ends, self.target_offsets)
+        return masked_loss(target, y_pred, mask, self.loss_name, self.quantiles)
+
+
+class GatheredWindows(WindowEndBatches):
+    """Batches of windows gathered in NumPy: ``(inputs, (targets, mask))``.
+
+    For series too big to copy into the backend: a backend variable of the
+    series would be a second copy of it (and TensorFlow briefly makes two
+    more while creating it), whereas these batches read the NumPy series,
+    held once. The order of the windows is that of ``WindowEndBatches``.
+    ``targets=None`` reads the targets in the ``target_columns`` of ``series``.
+    """
+
+    def __init__(
+        self,
+        layout,
+        series,
+        targets,
+        target_offsets,
+        target_mask,
+        static,
+        ends,
+        codes,
+        batch_size,
+        target_columns=None,
+        **kwargs,
+    ):
+        super().__init__(ends, codes, batch_size, **kwargs)
+        self.layout, self.series, self.static = layout, series, static
+        self.targets, self.target_columns = targets, target_columns
+        self.target_offsets = np.asarray(target_offsets)
+        self.target_mask = target_mask
+
+    def __getitem__(self, index):
+        pairs = super().__getitem__(index)
+        ends, codes = pairs[:, 0], pairs[:, 1]
+        inputs = self.layout.numpy_inputs(self.series, ends, codes, self.static)
+        rows = ends[:, None] + self.target_offsets
+        if self.targets is None:
+            target = self.series[rows][..., list(self.target_columns)]
+        else:
+            target = self.targets[rows]
+        mask = np.ones_like(target) if self.target_mask is None else self.target_mask[rows]
+        return inputs, (target, mask)
+
+
+class GatheredTrainer(keras.Model):
+    """Trains ``model`` on the batches of ``GatheredWindows``, with the masked ``loss``."""
+
+    def __init__(self, model, loss="squared_error", quantiles=None, **kwargs):
+        super().__init__(**kwargs)
+        self.model = model
+        self.loss_name = loss
+        self.quantiles = None if quantiles is None else [float(q) for q in quantiles]
+
+    def call(self, inputs, training=None):
+        return self.model(inputs, training=training)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        target, mask = y
         return masked_loss(target, y_pred, mask, self.loss_name, self.quantiles)
 
 

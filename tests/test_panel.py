@@ -228,3 +228,31 @@ def test_grid_search_with_the_panel_splitter_in_parallel(panel):
     search.fit(small_panel)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_params_["input_size"] in (4, 8)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "quantile"])
+def test_windows_gathered_in_numpy_train_as_in_the_graph(panel, monkeypatch, loss):
+    """Big series are not copied into the backend (windows gathered in NumPy,
+    batch by batch): the same fit, with the same windows, as the in-graph path."""
+    from sktsmixer import _training
+
+    train, test = split_by_time(panel, 40)
+    train = train.copy()
+    train.loc[train.index[::7], "y"] = np.nan  # missing targets: the mask path too
+    params = dict(future_columns=["promo"], static_columns=["sign", "size"], epochs=3, loss=loss)
+    in_graph = small(**params).fit(train)
+    monkeypatch.setattr(_training, "GATHER_IN_NUMPY_BYTES", 0)
+    calls = []
+    original = _training.GatheredWindows.__getitem__
+    monkeypatch.setattr(
+        _training.GatheredWindows,
+        "__getitem__",
+        lambda self, i: calls.append(i) or original(self, i),
+    )
+    gathered = small(**params).fit(train)
+    assert calls, "the NumPy-gathered batches were not used"
+    np.testing.assert_allclose(gathered.history_["loss"], in_graph.history_["loss"], rtol=1e-4)
+    np.testing.assert_allclose(
+        gathered.history_["val_loss"], in_graph.history_["val_loss"], rtol=1e-4
+    )
+    np.testing.assert_allclose(gathered.predict(test), in_graph.predict(test), rtol=1e-3, atol=1e-3)
