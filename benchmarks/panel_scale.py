@@ -292,6 +292,9 @@ def instrument(recorder):
     forecasting.standardize_blocks = _training.standardize_blocks
     forecasting.fill_forward = _training.fill_forward
     w(forecasting, "predict_windows")
+    w(estimator.TSMixerRegressor, "_check_input_names")
+    w(forecasting.ForecastInputs, "forecast_index", "ForecastInputs.forecast_index")
+    w(estimator, "forecast_frame")
 
 
 class _Namespace:

@@ -20,6 +20,7 @@ from sktsmixer.model import build_tsmixer
 from sktsmixer.model_ext import build_tsmixer_ext
 from sktsmixer.preparation import (
     fill_forward,
+    last_window_ends,
     scaling_statistics,
     split_by_series,
     standardize_blocks,
@@ -41,7 +42,7 @@ PREDICT_BUDGET_VALUES = 4 * 2**20
 STEPS_PER_EXECUTION = 16
 # Series bigger than this are not copied into the backend: their windows are
 # gathered in NumPy, batch by batch (see windowing.GatheredWindows).
-GATHER_IN_NUMPY_BYTES = 512 * 2**20
+GATHER_IN_NUMPY_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -74,17 +75,10 @@ def predict_batch_size(est, layout, n_columns):
     return int(max(1, min(1024, PREDICT_BUDGET_VALUES // per_window)))
 
 
-def time_feature_rows(panel, names, lead=0, trail=0, dtype=np.float32):
-    """Time features of every block, extended by ``lead``/``trail`` steps."""
-    if not names:
-        return np.empty(
-            (lead * len(panel.labels) + len(panel.dynamic) + trail * len(panel.labels), 0), dtype
-        )
+def time_feature_rows(panel, names, dtype=np.float32):
+    """Time features of the rows of every block (``names`` must not be empty)."""
     return np.concatenate(
-        [
-            time_feature_matrix(panel.block_times(i, lead, trail), names, dtype)
-            for i in range(len(panel.labels))
-        ]
+        [time_feature_matrix(panel.block_times(i), names, dtype) for i in range(len(panel.labels))]
     )
 
 
@@ -142,8 +136,7 @@ def prepare(est, panel, y, warm):
         # Statistics come from the rows training windows read, never from rows
         # that only the hold-out reads.
         stops = offsets[1:].copy()
-        last_train = np.full(len(panel.labels), -1)
-        np.maximum.at(last_train, codes[train], ends[train])
+        last_train = last_window_ends(ends, codes, train, len(panel.labels))
         has = last_train >= 0
         stops[has] = last_train[has] + lookahead + 1
         est.series_mean_, est.series_scale_ = scaling_statistics(dynamic, offsets, stops)
@@ -329,6 +322,8 @@ def train(est, prepared, seed):
         shuffle_seed=seed,
         max_batches=est.steps_per_epoch,
         multiple_of=replicas,
+        # prepare made these arrays for this fit alone (a warm start makes new ones).
+        shuffle_in_place=True,
     )
     # Several steps per compiled call: on a CPU the per-call dispatch costs as
     # much as a small batch's compute. PyTorch's trainer runs one at a time.

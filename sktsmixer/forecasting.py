@@ -14,6 +14,7 @@ import pandas as pd
 from sktsmixer import _training
 from sktsmixer.data import parse_panel
 from sktsmixer.preparation import fill_forward, standardize_blocks
+from sktsmixer.time_features import time_feature_matrix
 from sktsmixer.windowing import predict_windows
 
 __all__ = ["ForecastInputs", "future_rows"]
@@ -90,27 +91,34 @@ class ForecastInputs:
         codes = [est._series_codes.get(label) for label in panel.labels]
         self.mean, self.scale = _training.block_statistics(est, panel, codes)
         dynamic = panel.dynamic
-        if est.target_indices_ is not None:
+        if est.target_indices_ is not None and not last_only:
             # In the dtype of the panel: future_truth converts only what it reads.
             self._raw_targets = dynamic[:, est.target_indices_]
         standardize_blocks(dynamic, panel.offsets, self.mean, self.scale)
         fill_forward(dynamic, panel.offsets)
-        ext_offsets = np.concatenate([[0], np.cumsum(lengths + lead + trail)])
-        n_dyn = dynamic.shape[1]
-        features = _training.time_feature_rows(panel, est.time_feature_names_, lead, trail)
-        # One array for the model inputs, the calendar columns written into it
-        # (no concatenated copy of the whole panel).
-        wide = np.zeros((ext_offsets[-1], n_dyn + features.shape[1]), dtype="float32")
-        wide[:, n_dyn:] = features
-        del features
+        # Every series laid out as lead + own + trail rows; forecasting the
+        # last row only keeps the last input_size + trail of them (big panels:
+        # no copy of the whole history).
+        extended = lengths + lead + trail
+        kept = np.minimum(extended, est.input_size + trail) if last_only else extended
+        skip = extended - kept
+        ext_offsets = np.concatenate([[0], np.cumsum(kept)])
+        n_dyn, names = dynamic.shape[1], est.time_feature_names_
+        wide = np.zeros((ext_offsets[-1], n_dyn + 2 * len(names)), dtype="float32")
         series = wide[:, :n_dyn]
         known = np.ones(ext_offsets[-1], dtype=bool)
         future_idx = est.future_indices_
         for i in range(n_series):
-            start, block = ext_offsets[i], dynamic[panel.offsets[i] : panel.offsets[i + 1]]
-            series[start + lead : start + lead + len(block)] = block
-            series[start : start + lead] = self._lead_rows(X, i, codes[i], block)
-            tail = slice(start + lead + len(block), ext_offsets[i + 1])
+            start, stop = ext_offsets[i], ext_offsets[i + 1]
+            block = dynamic[panel.offsets[i] : panel.offsets[i + 1]]
+            head = self._lead_rows(X, i, codes[i], block)[skip[i] :]
+            body = block[max(skip[i] - lead, 0) :]
+            series[start : start + len(head)] = head
+            series[start + len(head) : start + len(head) + len(body)] = body
+            if names:
+                times = panel.block_times(i, lead, trail)[skip[i] :]
+                wide[start:stop, n_dyn:] = time_feature_matrix(times, names, np.float32)
+            tail = slice(stop - trail, stop)
             if len(future_idx):
                 if future is None:
                     known[tail] = False
@@ -126,7 +134,7 @@ class ForecastInputs:
             block_of_row = np.searchsorted(panel.offsets, panel.rows, side="right") - 1
             positions = panel.rows - panel.offsets[block_of_row]
         self.blocks, self.positions = block_of_row, positions
-        self.ends = ext_offsets[block_of_row] + lead + positions
+        self.ends = ext_offsets[block_of_row] - skip[block_of_row] + lead + positions
         lookahead = est.horizon if est.target_indices_ is not None else 0
         unknown = np.concatenate([[0], np.cumsum(~known)])
         self.needs_future = (unknown[self.ends + lookahead + 1] - unknown[self.ends + 1]) > 0
@@ -213,15 +221,41 @@ class ForecastInputs:
         panel, est = self.panel, self.est
         if panel.index_kind is None:
             return None
-        pieces = [
-            panel.block_times(i, 0, est.horizon)[-est.horizon :] for i in range(len(panel.labels))
-        ]
+        starts = [panel.next_label(i) for i in range(len(panel.labels))]
         if len(panel.labels) == 1 and panel.labels[0] is None:
-            return pieces[0].rename(panel.time_name)
+            return _steps_after(panel, starts[0], est.horizon).rename(panel.time_name)
         labels = np.repeat(np.asarray(panel.labels, dtype=object), est.horizon)
-        times = pieces[0].append(pieces[1:]) if len(pieces) > 1 else pieces[0]
+        times = _continued_times(panel, starts, est.horizon)
         name = est.series_column if est.series_column is not None else "series"
         return pd.MultiIndex.from_arrays([labels, times], names=[name, panel.time_name or "time"])
+
+
+def _steps_after(panel, start, horizon):
+    if panel.index_kind == "integer":
+        return pd.RangeIndex(start, start + horizon * panel.step, panel.step)
+    return pd.date_range(start, periods=horizon, freq=panel.step)
+
+
+def _continued_times(panel, starts, horizon):
+    """``horizon`` time labels from each of ``starts``, one flat index for all series.
+
+    Fixed steps are added to all series at once: one small index per series
+    would cost more than the forecasts on a panel of tens of thousands.
+    """
+    if panel.index_kind == "integer":
+        return pd.Index((np.asarray(starts)[:, None] + panel.step * np.arange(horizon)).ravel())
+    try:
+        step = pd.Timedelta(panel.step)
+    except (TypeError, ValueError):  # calendar offsets (months, business days)
+        pieces = [_steps_after(panel, start, horizon) for start in starts]
+        return pieces[0].append(pieces[1:]) if len(pieces) > 1 else pieces[0]
+    first = pd.DatetimeIndex(starts)
+    tz = first.tz
+    if tz is not None:  # fixed steps are fixed in UTC, across daylight saving changes
+        first = first.tz_convert("UTC").tz_localize(None)
+    offsets = step.to_timedelta64() * np.arange(horizon)
+    times = pd.DatetimeIndex((first.values[:, None] + offsets).ravel())
+    return times if tz is None else times.tz_localize("UTC").tz_convert(tz)
 
 
 def forecast_frame(target_names, point, extra, index):

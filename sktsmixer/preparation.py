@@ -18,6 +18,7 @@ import numpy as np
 
 __all__ = [
     "fill_forward",
+    "last_window_ends",
     "scaling_statistics",
     "split_by_series",
     "valid_window_ends",
@@ -126,6 +127,20 @@ def valid_window_ends(present, offsets, input_size, target_offsets, target_obser
         n += len(run_ends)
     # int32: parse_panel refuses grids with more rows than int32 holds.
     return ends[:n], codes[:n]
+
+
+def last_window_ends(ends, codes, keep, n_blocks):
+    """The last of the ``ends`` kept by the mask ``keep`` in every block (-1: none).
+
+    Chunk by chunk, as masked copies of the ends of a big panel would be
+    the biggest temporaries of its fit.
+    """
+    last = np.full(n_blocks, -1, dtype=np.int64)
+    for start in range(0, len(ends), CHUNK_ROWS):
+        chunk = slice(start, start + CHUNK_ROWS)
+        kept = keep[chunk]
+        np.maximum.at(last, codes[chunk][kept], ends[chunk][kept])
+    return last
 
 
 def _block_runs(offsets, max_rows):

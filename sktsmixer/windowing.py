@@ -151,10 +151,22 @@ class WindowEndBatches(keras.utils.PyDataset):
 
     The dataset carries only integers; the trainer turns them into windows.
     Shuffling with a private ``numpy.random.Generator`` keeps fits
-    reproducible without touching any global seed.
+    reproducible without touching any global seed. With ``shuffle_in_place``
+    the arrays given are themselves shuffled (the same permutation for
+    both), which saves an array of positions as long as them: for arrays the
+    caller owns, on big panels. The batches are the same either way.
     """
 
-    def __init__(self, ends, codes, batch_size, shuffle_seed=None, max_batches=None, multiple_of=1):
+    def __init__(
+        self,
+        ends,
+        codes,
+        batch_size,
+        shuffle_seed=None,
+        max_batches=None,
+        multiple_of=1,
+        shuffle_in_place=False,
+    ):
         super().__init__()
         # int32, as the trainer gathers with (parse_panel refuses bigger panels);
         # kept apart, not stacked, so int32 inputs are not copied at all.
@@ -163,8 +175,9 @@ class WindowEndBatches(keras.utils.PyDataset):
         self.batch_size = batch_size
         self.max_batches = max_batches
         self.multiple_of = multiple_of
+        self.shuffle_in_place = shuffle_in_place
         self._rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
-        self._order = None  # positions of this epoch's order (None: as given)
+        self._order = None  # positions of this epoch's order (None: as the arrays are)
         self.on_epoch_end()
 
     def __len__(self):
@@ -182,13 +195,22 @@ class WindowEndBatches(keras.utils.PyDataset):
         return np.column_stack([self.ends[positions], self.codes[positions]])
 
     def on_epoch_end(self):
-        if self._rng is not None:
-            # An int32 permutation of positions rather than a shuffled copy of
-            # the pairs (a quarter of the memory on big panels); the draws are
-            # those of ``self._rng.permutation(len(self.ends))``.
-            order = np.arange(len(self.ends), dtype=np.int32)
-            self._rng.shuffle(order)
-            self._order = order
+        if self._rng is None:
+            return
+        if self.shuffle_in_place:
+            # A shuffle's draws depend only on the generator's state and the
+            # length: replaying the state shuffles both arrays alike.
+            state = self._rng.bit_generator.state
+            self._rng.shuffle(self.ends)
+            self._rng.bit_generator.state = state
+            self._rng.shuffle(self.codes)
+            return
+        # An int32 permutation of positions, shuffled in place every epoch,
+        # rather than a shuffled copy of the pairs or a new permutation beside
+        # the old one.
+        if self._order is None:
+            self._order = np.arange(len(self.ends), dtype=np.int32)
+        self._rng.shuffle(self._order)
 
 
 class WindowedTrainer(keras.Model):

@@ -23,7 +23,7 @@ def test_intervals_quick_on_epf(tmp_path):
     )
     rows = {r["model"]: r for r in json.loads(out_path.read_text())["datasets"]["epf"]["results"]}
     assert rows["tsmixerx"]["skipped"] == "--skip-neuralforecast"
-    for name in ("tsmixer-cqr", "tsmixer-raw", "hgb-cqr", "hgb-raw"):
+    for name in ("tsmixer-cqr", "tsmixer-aci", "tsmixer-raw", "hgb-cqr", "hgb-raw"):
         row = rows[name]
         assert 0 <= row["coverage_80"] <= row["coverage_95"] <= 1, name
         assert 0 < row["width_80"] < row["width_95"], name

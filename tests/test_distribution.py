@@ -42,6 +42,23 @@ def test_last_batch_is_completed_for_every_device():
     assert set(seen) == set(ends.tolist())
 
 
+def test_shuffling_in_place_gives_the_same_batches():
+    ends = np.arange(500, 1500)
+    codes = ends // 100
+    kept = WindowEndBatches(ends, codes, 64, shuffle_seed=3, max_batches=5)
+    owned_ends, owned_codes = ends.astype("int32"), codes.astype("int32")
+    shuffled = WindowEndBatches(owned_ends, owned_codes, 64, shuffle_seed=3, shuffle_in_place=True)
+    for _epoch in range(3):
+        for i in range(len(kept)):
+            np.testing.assert_array_equal(shuffled[i], kept[i])
+        kept.on_epoch_end()
+        shuffled.on_epoch_end()
+    # The caller's arrays are left alone unless shuffled in place; pairs stay pairs.
+    np.testing.assert_array_equal(ends, np.arange(500, 1500))
+    assert not np.array_equal(owned_ends, np.arange(500, 1500))
+    np.testing.assert_array_equal(owned_codes, owned_ends // 100)
+
+
 @pytest.mark.skipif(keras.backend.backend() == "jax", reason="checks the other backends")
 def test_devices_needs_the_jax_backend_and_predicting_falls_back_to_one(seasonal):
     with pytest.raises(ValueError, match="needs the JAX backend"):
