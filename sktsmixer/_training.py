@@ -99,6 +99,7 @@ def _too_few_rows(est, n_rows, lookahead):
 def prepare(est, panel, y, warm):
     """Scale, fill and window ``panel`` (and ``y``) for training ``est``."""
     offsets, dynamic = panel.offsets, panel.dynamic
+    n_rows = int(np.count_nonzero(panel.present))  # the rows of X
     mode_1 = y is None
     if mode_1:
         # The targets are columns of the series: no copy of them is made, the
@@ -115,7 +116,7 @@ def prepare(est, panel, y, warm):
     )
     lookahead = int(target_offsets[-1])
     if len(ends) == 0:
-        raise _too_few_rows(est, len(panel.rows), lookahead)
+        raise _too_few_rows(est, n_rows, lookahead)
     validation = None
     train = np.ones(len(ends), dtype=bool)
     if est.early_stopping:
@@ -124,8 +125,8 @@ def prepare(est, panel, y, warm):
             ends, codes, len(panel.labels), est.validation_fraction, gap
         )
         if not train.any():
-            if len(panel.rows) < est.input_size + lookahead + gap:
-                raise _too_few_rows(est, len(panel.rows), lookahead)
+            if n_rows < est.input_size + lookahead + gap:
+                raise _too_few_rows(est, n_rows, lookahead)
             raise ValueError(
                 f"Too few windows to hold out validation_fraction={est.validation_fraction} "
                 f"for early stopping: {len(ends)} windows. Pass more rows or set "

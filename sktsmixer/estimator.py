@@ -1,5 +1,6 @@
 """``TSMixerRegressor``: the scikit-learn estimator around the Keras model."""
 
+import dataclasses
 import numbers
 
 import numpy as np
@@ -379,6 +380,10 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
             self._set_roles(roles)
             self._architecture = {name: getattr(self, name) for name in _ARCHITECTURE}
             self.series_labels_ = list(panel.labels)
+        if y is None:
+            # Training reads the rows of X through panel.present; the map of
+            # them is 4 bytes a row of a big panel.
+            panel = dataclasses.replace(panel, rows=None)
         prepared = _training.prepare(self, panel, y_checked, warm)
         del panel  # its row maps are not needed to train (on big panels: 5 bytes a row)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
