@@ -33,6 +33,7 @@ from sktsmixer.windowing import (
     WindowedTrainer,
     WindowEndBatches,
     WindowLayout,
+    numpy_targets,
     predict_windows,
 )
 
@@ -382,10 +383,8 @@ def calibrate(est, prepared):
         est.model_, prepared.layout, prepared.series, ends, codes, prepared.static, batch
     )
     rows = ends[:, None] + prepared.target_offsets
-    if prepared.targets is None:
-        truth = prepared.series[rows][..., list(prepared.target_columns)].astype(np.float64)
-    else:
-        truth = prepared.targets[rows].astype(np.float64)
+    truth = numpy_targets(prepared.series, prepared.targets, prepared.target_columns, rows)
+    truth = truth.astype(np.float64)
     if prepared.target_mask is not None:
         truth[prepared.target_mask[rows] == 0] = np.nan
     if est.quantiles_ is None:

@@ -28,6 +28,7 @@ __all__ = [
     "WindowedTrainer",
     "WindowEndBatches",
     "iter_windows",
+    "numpy_targets",
     "predict_windows",
     "split_train_validation",
 ]
@@ -103,6 +104,13 @@ def predict_windows(model, layout, series, ends, codes=None, static=None, batch_
                 outputs = np.empty((len(ends), *result.shape[1:]))
             outputs[start:stop] = result
     return outputs
+
+
+def numpy_targets(series, targets, target_columns, rows):
+    """The targets on ``rows``: of ``targets``, or (None) the ``target_columns`` of ``series``."""
+    if targets is None:
+        return series[rows][..., list(target_columns)]
+    return targets[rows]
 
 
 def iter_windows(series, ends, input_size, batch_size):
@@ -338,10 +346,7 @@ class GatheredWindows(WindowEndBatches):
         ends, codes = pairs[:, 0], pairs[:, 1]
         inputs = self.layout.numpy_inputs(self.series, ends, codes, self.static)
         rows = ends[:, None] + self.target_offsets
-        if self.targets is None:
-            target = self.series[rows][..., list(self.target_columns)]
-        else:
-            target = self.targets[rows]
+        target = numpy_targets(self.series, self.targets, self.target_columns, rows)
         mask = np.ones_like(target) if self.target_mask is None else self.target_mask[rows]
         return inputs, (target, mask)
 
