@@ -122,7 +122,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--epochs",
         type=int,
-        default=20,
+        default=40,
         help="TSMixerRegressor max epochs (of --steps-per-epoch batches)",
     )
     parser.add_argument("--steps-per-epoch", type=int, default=100)
