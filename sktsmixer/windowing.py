@@ -221,7 +221,20 @@ class WindowEndBatches(keras.utils.PyDataset):
         self._rng.shuffle(self._order)
 
 
-class WindowedTrainer(keras.Model):
+class _MaskedLossTrainer(keras.Model):
+    """A model wrapped for training with the masked ``loss`` (of ``quantiles``)."""
+
+    def __init__(self, model, loss="squared_error", quantiles=None, **kwargs):
+        super().__init__(**kwargs)
+        self.model = model
+        self.loss_name = loss
+        self.quantiles = None if quantiles is None else [float(q) for q in quantiles]
+
+    def _masked_loss(self, target, y_pred, mask):
+        return masked_loss(target, y_pred, mask, self.loss_name, self.quantiles)
+
+
+class WindowedTrainer(_MaskedLossTrainer):
     """Trains a window-to-forecast model from ``(end row, series code)`` pairs.
 
     ``call(pairs)`` gathers the model inputs described by ``layout`` from
@@ -260,11 +273,8 @@ class WindowedTrainer(keras.Model):
         target_columns=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.model = model
+        super().__init__(model, loss, quantiles, **kwargs)
         self.layout = layout
-        self.loss_name = loss
-        self.quantiles = None if quantiles is None else [float(q) for q in quantiles]
         self.window_offsets = np.arange(1 - layout.input_size, 1, dtype="int32")
         self.future_offsets = np.arange(1, layout.horizon + 1, dtype="int32")
         self.target_offsets = np.asarray(target_offsets, dtype="int32")
@@ -308,7 +318,7 @@ class WindowedTrainer(keras.Model):
         mask = None
         if self.target_mask is not None:
             mask = self._gather(self.target_mask, ends, self.target_offsets)
-        return masked_loss(target, y_pred, mask, self.loss_name, self.quantiles)
+        return self._masked_loss(target, y_pred, mask)
 
 
 class GatheredWindows(WindowEndBatches):
@@ -351,21 +361,15 @@ class GatheredWindows(WindowEndBatches):
         return inputs, (target, mask)
 
 
-class GatheredTrainer(keras.Model):
+class GatheredTrainer(_MaskedLossTrainer):
     """Trains ``model`` on the batches of ``GatheredWindows``, with the masked ``loss``."""
-
-    def __init__(self, model, loss="squared_error", quantiles=None, **kwargs):
-        super().__init__(**kwargs)
-        self.model = model
-        self.loss_name = loss
-        self.quantiles = None if quantiles is None else [float(q) for q in quantiles]
 
     def call(self, inputs, training=None):
         return self.model(inputs, training=training)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         target, mask = y
-        return masked_loss(target, y_pred, mask, self.loss_name, self.quantiles)
+        return self._masked_loss(target, y_pred, mask)
 
 
 def _optional_variable(values, name):
