@@ -330,7 +330,13 @@ def train(est, prepared, seed):
     # Several steps per compiled call: on a CPU the per-call dispatch costs as
     # much as a small batch's compute. PyTorch's trainer runs one at a time.
     steps = 1 if keras.backend.backend() == "torch" else min(len(batches), STEPS_PER_EXECUTION)
-    trainer.compile(optimizer=keras.optimizers.Adam(est.learning_rate), steps_per_execution=steps)
+    averaged = est.weight_averaging is not None
+    optimizer = keras.optimizers.Adam(
+        est.learning_rate,
+        use_ema=averaged,
+        ema_momentum=est.weight_averaging if averaged else 0.99,
+    )
+    trainer.compile(optimizer=optimizer, steps_per_execution=steps)
     history = keras.callbacks.History()
     callbacks, validation_data, stopper = [history], None, None
     if prepared.validation is not None:
@@ -338,6 +344,11 @@ def train(est, prepared, seed):
         batch = round_up(predict_batch_size(est, prepared.layout, n_columns), replicas)
         validation_data = batches_of(*prepared.validation, batch, multiple_of=replicas)
         stopper = keras.callbacks.EarlyStopping(patience=est.patience, restore_best_weights=True)
+        if averaged:
+            # Listed before the stopper: the hold-out is scored, and the best
+            # weights are kept, with the averaged weights in the model; the
+            # raw ones come back at the next epoch's start.
+            callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
         callbacks.append(stopper)
     references = ReleaseTensorFlowReferences([batches, validation_data])
     try:
@@ -356,6 +367,10 @@ def train(est, prepared, seed):
         best = stopper.best_weights if stopper is not None else None
         if best is not None:
             trainer.set_weights(best)
+        elif averaged and stopper is None:
+            # Without a hold-out no swap ever put the raw weights aside, so
+            # the optimizer's averages are the averaged weights fit promised.
+            optimizer.finalize_variable_values(trainer.trainable_weights)
         warnings.warn(
             f"Training interrupted after {len(history.history.get('loss', []))} complete "
             "epoch(s); the estimator keeps "

@@ -142,6 +142,13 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         Levels learned with ``loss="quantile"`` (0.5 is always added).
     learning_rate : float, default=1e-3
         Adam learning rate.
+    weight_averaging : float or None, default=None
+        Momentum of an exponential moving average of the weights (Polyak
+        averaging), kept by the optimizer at every step: the fitted model,
+        the early-stopping hold-out and the best weights restored all use the
+        averaged weights, which are less tied to the last batches than the
+        raw ones. 0.99 averages over about the last 100 steps. None trains
+        and keeps the raw weights.
     batch_size : int, default=32
         Windows per training step.
     epochs : int, default=100
@@ -250,6 +257,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         "loss": [StrOptions(set(LOSSES))],
         "quantiles": ["array-like"],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_averaging": [None, Interval(numbers.Real, 0, 1, closed="neither")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "steps_per_epoch": [None, Interval(numbers.Integral, 1, None, closed="left")],
@@ -286,6 +294,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         loss="squared_error",
         quantiles=(0.1, 0.5, 0.9),
         learning_rate=1e-3,
+        weight_averaging=None,
         batch_size=32,
         epochs=100,
         steps_per_epoch=None,
@@ -314,6 +323,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         self.loss = loss
         self.quantiles = quantiles
         self.learning_rate = learning_rate
+        self.weight_averaging = weight_averaging
         self.batch_size = batch_size
         self.epochs = epochs
         self.steps_per_epoch = steps_per_epoch

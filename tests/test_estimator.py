@@ -99,6 +99,40 @@ def test_history_records_decreasing_losses(multivariate):
     assert min(history["val_loss"]) < history["val_loss"][0]
 
 
+@pytest.mark.parametrize("weight_averaging", [None, 0.9])
+def test_restored_weights_are_the_ones_the_hold_out_scored(weight_averaging, seasonal, monkeypatch):
+    # With averaging the hold-out must be scored, and the best weights kept,
+    # with the averaged weights in the model: re-scoring the hold-out with
+    # the fitted model then gives the best validation loss again. Raw
+    # weights restored after averaged ones were scored would not.
+    from sktsmixer.windowing import WindowedTrainer
+
+    seen = {}
+    evaluate = WindowedTrainer.evaluate
+
+    def recording_evaluate(trainer, x=None, *args, **kwargs):
+        seen.update(trainer=trainer, x=x)
+        return evaluate(trainer, x, *args, **kwargs)
+
+    monkeypatch.setattr(WindowedTrainer, "evaluate", recording_evaluate)
+    est = small(epochs=8, patience=2, dropout=0.3, weight_averaging=weight_averaging)
+    est.fit(seasonal[:600])
+    assert seen, "the hold-out was never scored"
+    rescored = seen["trainer"].evaluate(seen["x"], verbose=0)
+    np.testing.assert_allclose(rescored, min(est.history_["val_loss"]), rtol=1e-5)
+
+
+def test_weight_averaging_keeps_the_average_not_the_last_step(seasonal):
+    raw = small(epochs=3, early_stopping=False, dropout=0.3).fit(seasonal[:600])
+    averaged = clone(raw).set_params(weight_averaging=0.9).fit(seasonal[:600])
+    assert averaged.get_params()["weight_averaging"] == 0.9
+    # The same seed draws the same batches and masks: the raw path is shared
+    # and only what is kept at the end differs.
+    np.testing.assert_allclose(averaged.history_["loss"], raw.history_["loss"], rtol=1e-5)
+    difference = np.abs(averaged.predict(seasonal[600:700]) - raw.predict(seasonal[600:700]))
+    assert difference.max() > 1e-4
+
+
 # ---------------------------------------------------------- data contract
 
 

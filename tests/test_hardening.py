@@ -78,10 +78,11 @@ def interrupt_after(monkeypatch, complete_epochs, error=KeyboardInterrupt):
 
 
 @pytest.mark.slow
-def test_interrupt_in_third_epoch_keeps_best_weights(monkeypatch):
+@pytest.mark.parametrize("weight_averaging", [None, 0.9])
+def test_interrupt_in_third_epoch_keeps_best_weights(monkeypatch, weight_averaging):
     X = series()
     calls = interrupt_after(monkeypatch, complete_epochs=2)
-    est = tiny()
+    est = tiny(weight_averaging=weight_averaging)
     with pytest.warns(UserWarning, match=r"interrupted after 2 complete epoch.*best weights") as w:
         assert est.fit(X) is est
     assert [record.filename for record in w] == [__file__]  # points at the caller of fit
@@ -93,7 +94,7 @@ def test_interrupt_in_third_epoch_keeps_best_weights(monkeypatch):
     monkeypatch.undo()
     # The restored weights are those of the best of the two complete epochs:
     # exactly what an uninterrupted two-epoch fit (which restores its best) ends with.
-    reference = tiny(epochs=2).fit(X)
+    reference = tiny(epochs=2, weight_averaging=weight_averaging).fit(X)
     assert est.history_ == reference.history_
     np.testing.assert_array_equal(est.predict(X), reference.predict(X))
     for mine, theirs in zip(est.model_.get_weights(), reference.model_.get_weights(), strict=True):
