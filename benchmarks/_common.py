@@ -38,6 +38,23 @@ def synthetic_series(n_rows, channels, seed=0):
     ).astype("float32")
 
 
+def seasonal_series(n_rows=1200, seed=0):
+    """Three channels: a daily cycle, a lagged copy of it with a weekly cycle, noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_rows)
+    daily = np.sin(2 * np.pi * t / 24)
+    weekly = np.sin(2 * np.pi * t / 168)
+    return np.column_stack(
+        [
+            10 + 3 * daily + 0.2 * rng.standard_normal(n_rows),
+            5 + 2 * np.roll(daily, 6) + weekly + 0.2 * rng.standard_normal(n_rows),
+            -2 + 0.5 * daily * weekly + 0.1 * rng.standard_normal(n_rows),
+        ]
+    )
+
+
 def cpu_model():
     try:
         for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():

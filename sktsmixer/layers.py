@@ -554,6 +554,11 @@ class TemporalProjection(keras.layers.Layer):
         horizon: Number of output time steps.
         channels: Optional list of channel indices to keep, in that order.
         seed: Optional int that makes the initial weights reproducible.
+        kernel_initializer: Initializer of the ``(input_size, horizon)``
+            kernel; None (default) is a ``GlorotUniform`` seeded from
+            ``seed``. ``"zeros"`` makes the head start from a flat forecast
+            at the window's level (after reversible normalisation), which
+            ``build_tsmixer`` uses: see its docstring.
         **kwargs: Base layer arguments (``name``, ``dtype``, ...).
 
     Input shape:
@@ -569,14 +574,24 @@ class TemporalProjection(keras.layers.Layer):
     (32, 24, 1)
     """
 
-    def __init__(self, horizon, channels=None, seed=None, **kwargs):
+    def __init__(self, horizon, channels=None, seed=None, kernel_initializer=None, **kwargs):
         super().__init__(**kwargs)
         self.horizon = check_positive_int("horizon", horizon)
         self.channels = None if channels is None else [int(c) for c in channels]
         self.seed = seed
+        # Kept serialised, so that the config and the attribute are one value.
+        self.kernel_initializer = (
+            None
+            if kernel_initializer is None
+            else keras.initializers.serialize(keras.initializers.get(kernel_initializer))
+        )
         self.projection = keras.layers.Dense(
             self.horizon,
-            kernel_initializer=_seeded("GlorotUniform", seed, 0),
+            kernel_initializer=(
+                _seeded("GlorotUniform", seed, 0)
+                if kernel_initializer is None
+                else keras.initializers.get(self.kernel_initializer)
+            ),
             dtype=self.dtype_policy,
             name="projection",
         )
@@ -608,4 +623,5 @@ class TemporalProjection(keras.layers.Layer):
             "horizon": self.horizon,
             "channels": self.channels,
             "seed": self.seed,
+            "kernel_initializer": self.kernel_initializer,
         }

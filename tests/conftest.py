@@ -7,10 +7,14 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+# The suite's synthetic series is also the small-data benchmark's
+# (benchmarks/convergence.py): one definition, in the benchmarks' helpers.
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _common import seasonal_series  # noqa: E402
+
 DEFAULT_ETTH1 = REPO.parent / "shared" / "data" / "ETT-small" / "ETTh1.csv"
 DEFAULT_EPF = REPO.parent / "shared" / "data" / "EPF" / "EPF_FR_BE.csv"
 
@@ -53,21 +57,6 @@ def etth1_path(request):
             "to run the ETTh1 tests"
         )
     return path
-
-
-def seasonal_series(n_rows=1200, seed=0):
-    """Three channels: a daily cycle, a lagged copy of it with a weekly cycle, noise."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(n_rows)
-    daily = np.sin(2 * np.pi * t / 24)
-    weekly = np.sin(2 * np.pi * t / 168)
-    return np.column_stack(
-        [
-            10 + 3 * daily + 0.2 * rng.standard_normal(n_rows),
-            5 + 2 * np.roll(daily, 6) + weekly + 0.2 * rng.standard_normal(n_rows),
-            -2 + 0.5 * daily * weekly + 0.1 * rng.standard_normal(n_rows),
-        ]
-    )
 
 
 @pytest.fixture(scope="session")

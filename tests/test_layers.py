@@ -121,6 +121,7 @@ ALL_LAYERS = [
     lambda: ReversibleInstanceNorm(num_features=5, eps=1e-4, affine=False, subtract_last=True),
     lambda: ReversibleInstanceNorm(num_features=5, channels=[3, 0]),
     lambda: TemporalProjection(horizon=4, channels=[4, 1], seed=8),
+    lambda: TemporalProjection(horizon=4, kernel_initializer="zeros"),
 ]
 
 

@@ -80,6 +80,15 @@ def test_revin_denormalises_target_channels():
     np.testing.assert_allclose(moved, base * 10 + 100, rtol=1e-4, atol=1e-3)
 
 
+def test_untrained_model_forecasts_each_windows_level():
+    # The temporal projection starts at zero, so before any training the
+    # forecast is a flat line at each target channel's window mean (RevIN's
+    # centre): a sane first guess that training departs from.
+    model = build_tsmixer(16, 4, horizon=3, target_indices=[2, 0], n_blocks=2, seed=0)
+    levels = WINDOWS[..., [2, 0]].mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(_predict(model), np.repeat(levels, 3, axis=1), atol=1e-5)
+
+
 def test_same_seed_builds_same_weights():
     first = build_tsmixer(16, 4, 5, target_indices=[0], seed=11)
     second = build_tsmixer(16, 4, 5, target_indices=[0], seed=11)
