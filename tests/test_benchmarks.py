@@ -46,6 +46,15 @@ def test_accuracy_smoke(tmp_path, etth1_path):
     assert "test MSE" in out
 
 
+def test_convergence_smoke(tmp_path):
+    out = run_script("convergence.py", "--glorot-projection", "--json", str(tmp_path / "c.json"))
+    variants = json.loads((tmp_path / "c.json").read_text())["results"]
+    assert [v["projection"] for v in variants] == ["zeros", "glorot"]
+    # The two variants really are different models: same seed, different fits.
+    assert variants[0]["ratios"] != variants[1]["ratios"]
+    assert all(r > 0 for v in variants for r in v["ratios"]) and "seasonal-naive" in out
+
+
 def test_profile_smoke():
     keras = pytest.importorskip("keras")
     if keras.backend.backend() != "tensorflow":
