@@ -125,7 +125,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         Dropout rate in [0, 1). The default is the paper's ETT setting and
         what ETTh1 needs: with only ``input_size`` and ``horizon`` set it is
         within 3% of the best searched configuration at horizons 96 and 336,
-        where 0.1 is 9-16% worse (``benchmarks/results/defaults_etth1*.json``).
+        where 0.1 is 9-16% worse (``benchmarks/results/defaults*.json``).
         On short, clean series a low rate (0.1) converges several times
         faster (``benchmarks/convergence.py``); tune it with the rest.
     norm : {"batch", "layer"}, default="batch"
