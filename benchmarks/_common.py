@@ -55,6 +55,18 @@ def seasonal_series(n_rows=1200, seed=0):
     )
 
 
+def future_matrix(values, horizon):
+    """What ``predict`` forecasts from each row: ``(n - horizon, horizon * k)``.
+
+    Row ``t`` holds ``values[t + 1 : t + 1 + horizon]``, column ``step * k +
+    channel``: the estimator's column order for ``y=None``.
+    """
+    import numpy as np
+
+    windows = np.lib.stride_tricks.sliding_window_view(values[1:], horizon, axis=0)
+    return windows.transpose(0, 2, 1).reshape(len(windows), -1)
+
+
 def cpu_model():
     try:
         for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():

@@ -112,9 +112,7 @@ def test_scores(estimator, scaled, input_size, horizon):
     n_origins = N_TEST - horizon + 1
     X = scaled.iloc[first_origin - input_size + 1 : N_TRAIN + N_VAL + N_TEST]
     predicted = estimator.predict(X)[input_size - 1 : input_size - 1 + n_origins]
-    values = scaled.to_numpy()
-    future = np.lib.stride_tricks.sliding_window_view(values[first_origin + 1 :], horizon, axis=0)
-    truth = future[:n_origins].transpose(0, 2, 1).reshape(n_origins, -1)
+    truth = _common.future_matrix(scaled.to_numpy()[first_origin:], horizon)[:n_origins]
     error = predicted - truth
     return float(np.mean(error**2)), float(np.mean(np.abs(error)))
 
@@ -130,13 +128,13 @@ def main(argv=None):
     scaled = load_scaled(path)
     fit_rows = scaled.iloc[: N_TRAIN + N_VAL]
     results = []
+    training = (
+        {}
+        if args.estimator_defaults
+        else dict(batch_size=args.batch_size, epochs=args.epochs, patience=args.patience)
+    )
     for horizon in args.horizons:
         trials = []
-        training = (
-            {}
-            if args.estimator_defaults
-            else dict(batch_size=args.batch_size, epochs=args.epochs, patience=args.patience)
-        )
         for params in args.grid:
             estimator = TSMixerRegressor(
                 input_size=args.input_size,

@@ -25,7 +25,7 @@ import time
 import _common
 import numpy as np
 
-N_FIT, N_SCORED_ROWS, INPUT_SIZE, HORIZON, SEASON = 1100, 300, 48, 12, 24
+N_FIT, N_SCORED_ROWS, INPUT_SIZE, HORIZON, SEASON, BATCH_SIZE = 1100, 300, 48, 12, 24, 64
 
 
 def parse_args(argv=None):
@@ -45,10 +45,8 @@ def parse_args(argv=None):
 
 def scoring_arrays(values):
     """Truth and seasonal-naive forecasts, in ``predict``'s column order."""
-    test = values[N_FIT:]
-    n_scored = len(test) - HORIZON
-    future = np.lib.stride_tricks.sliding_window_view(test[1:], HORIZON, axis=0)
-    truth = future.transpose(0, 2, 1).reshape(n_scored, -1)
+    truth = _common.future_matrix(values[N_FIT:], HORIZON)
+    n_scored = len(truth)
     rows = N_FIT + np.arange(n_scored)[:, None] + np.arange(1, HORIZON + 1) - SEASON
     return truth, values[rows].reshape(n_scored, -1)
 
@@ -82,7 +80,7 @@ def ratio_to_naive(values, truth, naive, epochs, seed, glorot, **params):
         horizon=HORIZON,
         n_blocks=1,
         ff_dim=16,
-        batch_size=64,
+        batch_size=BATCH_SIZE,
         epochs=epochs,
         early_stopping=False,
         # the scored rows continue the fitted ones: their windows reach back into them
@@ -97,7 +95,7 @@ def ratio_to_naive(values, truth, naive, epochs, seed, glorot, **params):
     predicted = estimator.predict(values[N_FIT:])[: len(truth)]
     ratio = float(np.mean((predicted - truth) ** 2) / np.mean((naive - truth) ** 2))
     # every window whose input and horizon lie in the fitted rows trains (no hold-out)
-    steps_per_epoch = int(np.ceil((N_FIT - INPUT_SIZE - HORIZON + 1) / 64))
+    steps_per_epoch = int(np.ceil((N_FIT - INPUT_SIZE - HORIZON + 1) / BATCH_SIZE))
     return ratio, seconds, estimator.n_iter_ * steps_per_epoch
 
 

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from _common import future_matrix
 from sklearn.base import clone
 
 from sktsmixer import TSMixerRegressor
@@ -36,12 +37,6 @@ def small(**params):
 def frame(values, start="2024-01-01"):
     index = pd.date_range(start, periods=len(values), freq="h", name="time")
     return pd.DataFrame(values, index=index, columns=["load", "temp", "price"])
-
-
-def future_matrix(values, horizon):
-    """(n - horizon, horizon * k) truth in predict's column order."""
-    windows = np.lib.stride_tricks.sliding_window_view(values[1:], horizon, axis=0)
-    return windows.transpose(0, 2, 1).reshape(len(windows), -1)
 
 
 @pytest.fixture(scope="session")
