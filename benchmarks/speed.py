@@ -74,14 +74,6 @@ def parse_args(argv=None):
     return args
 
 
-def forward_flops(input_size, channels, horizon, n_blocks, ff_dim):
-    """Multiply-adds x 2 of one window's forward pass (dense layers only)."""
-    temporal = 2 * channels * input_size * input_size
-    feature = 2 * input_size * (channels * ff_dim + ff_dim * channels)
-    projection = 2 * channels * input_size * horizon
-    return n_blocks * (temporal + feature) + projection
-
-
 class Ours:
     def __init__(self, args):
         self.args = args
@@ -188,7 +180,9 @@ def main(argv=None):
             contenders["neuralforecast"] = NeuralForecast(args)
         except ImportError as exc:
             print(f"skipping neuralforecast's TSMixer ({exc}): pip install 'sktsmixer[bench]'")
-    flops = forward_flops(args.input_size, args.channels, args.horizon, args.n_blocks, args.ff_dim)
+    from sktsmixer.model import dense_flops
+
+    flops = dense_flops(args.input_size, args.horizon, args.channels, args.n_blocks, args.ff_dim)
     tasks = [
         (f"train batch {b}", 3 * flops, (lambda c, b=b: c.train_windows_per_s(b)))
         for b in args.train_batch_sizes

@@ -16,7 +16,7 @@ from sktsmixer._devices import n_replicas, round_up
 from sktsmixer._quiet import no_retracing_notes
 from sktsmixer._tf_references import ReleaseTensorFlowReferences
 from sktsmixer.calibration import SplitConformal
-from sktsmixer.model import build_tsmixer
+from sktsmixer.model import build_tsmixer, dense_flops
 from sktsmixer.model_ext import build_tsmixer_ext
 from sktsmixer.preparation import (
     fill_forward,
@@ -41,6 +41,23 @@ from sktsmixer.windowing import (
 # forward pass is about that size, so wide series get fewer windows per batch.
 PREDICT_BUDGET_VALUES = 4 * 2**20
 STEPS_PER_EXECUTION = 16
+# Planned training FLOPs from which XLA's compile time (a few seconds on a
+# CPU, paid again for each new batch shape) is won back: XLA ran the
+# ETTh1-sized step 1.2-2x faster on two cores, a 48-step, 3-channel model's
+# 1,000-window fit lost 3-5 s to compiling.
+XLA_MIN_TRAINING_FLOPS = 3e11
+
+
+def resolve_jit_compile(est, n_columns, windows_per_epoch):
+    """The ``jit_compile`` a fit compiles with: the user's, ours on TensorFlow, or Keras'."""
+    if est.jit_compile != "auto":
+        return bool(est.jit_compile)
+    if keras.backend.backend() != "tensorflow":
+        return "auto"  # JAX always compiles; torch.compile starts slower than it gains here
+    flops = dense_flops(est.input_size, est.horizon, n_columns, est.n_blocks, est.ff_dim)
+    return 3 * flops * windows_per_epoch * est.epochs >= XLA_MIN_TRAINING_FLOPS
+
+
 # Series bigger than this are not copied into the backend: their windows are
 # gathered in NumPy, batch by batch (see windowing.GatheredWindows).
 GATHER_IN_NUMPY_BYTES = 256 * 2**20
@@ -286,7 +303,10 @@ def build_model(est, seed, layout):
 
 
 def train(est, prepared, seed):
-    """Fit ``est.model_`` on the prepared windows; returns ``(history, n_iter)``."""
+    """Fit ``est.model_`` on the prepared windows.
+
+    Returns ``(history, n_iter, jit_compile)``: whether XLA compiled the steps.
+    """
     replicas = n_replicas()
     if est.batch_size % replicas:
         raise ValueError(
@@ -331,12 +351,15 @@ def train(est, prepared, seed):
     # much as a small batch's compute. PyTorch's trainer runs one at a time.
     steps = 1 if keras.backend.backend() == "torch" else min(len(batches), STEPS_PER_EXECUTION)
     averaged = est.weight_averaging is not None
-    optimizer = keras.optimizers.Adam(
-        est.learning_rate,
-        use_ema=averaged,
-        ema_momentum=est.weight_averaging if averaged else 0.99,
+    averaging = {"use_ema": True, "ema_momentum": est.weight_averaging} if averaged else {}
+    optimizer = keras.optimizers.Adam(est.learning_rate, **averaging)
+    trainer.compile(
+        optimizer=optimizer,
+        steps_per_execution=steps,
+        jit_compile=resolve_jit_compile(
+            est, prepared.series.shape[1], len(batches) * est.batch_size
+        ),
     )
-    trainer.compile(optimizer=optimizer, steps_per_execution=steps)
     history = keras.callbacks.History()
     callbacks, validation_data, stopper = [history], None, None
     if prepared.validation is not None:
@@ -385,7 +408,7 @@ def train(est, prepared, seed):
     records.setdefault("loss", [])
     if stopper is not None:  # interrupted before the first epoch ended: no epoch, no value
         records.setdefault("val_loss", [])
-    return records, len(records["loss"])
+    return records, len(records["loss"]), bool(trainer.jit_compile)
 
 
 def calibrate(est, prepared):
@@ -395,7 +418,14 @@ def calibrate(est, prepared):
     ends, codes = prepared.validation
     batch = predict_batch_size(est, prepared.layout, prepared.series.shape[1])
     raw = predict_windows(
-        est.model_, prepared.layout, prepared.series, ends, codes, prepared.static, batch
+        est.model_,
+        prepared.layout,
+        prepared.series,
+        ends,
+        codes,
+        prepared.static,
+        batch,
+        jit_compile=est.jit_compile_,
     )
     rows = ends[:, None] + prepared.target_offsets
     truth = numpy_targets(prepared.series, prepared.targets, prepared.target_columns, rows)

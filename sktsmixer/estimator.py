@@ -193,6 +193,14 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         follows ``keras.distribution.distribution()``: one device unless a
         distribution was set globally. Predicting where those devices are
         not (an unpickled model) warns and uses one device.
+    jit_compile : "auto" or bool, default="auto"
+        Compile training and prediction with XLA (Keras' ``jit_compile``).
+        Keras' own "auto" leaves XLA off for TensorFlow on a CPU; ours turns
+        it on there when the fit plans enough work to pay back XLA's compile
+        time (a few seconds): ``3 * dense FLOPs per window * training
+        windows per epoch * epochs`` of at least 3e11. On two CPU cores, XLA
+        trained the ETTh1-sized model (input 512) about 1.2-2x faster. Other
+        backends keep Keras' "auto" (JAX always compiles, torch does not).
 
     Attributes
     ----------
@@ -223,6 +231,8 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
     calibration_ : SplitConformal or None
         Hold-out forecasts used by ``predict_interval`` (None without
         early stopping).
+    jit_compile_ : bool
+        Whether the last fit, and prediction, compile with XLA.
 
     See Also
     --------
@@ -273,6 +283,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "jit_compile": [StrOptions({"auto"}), "boolean"],
         "devices": [
             None,
             StrOptions({"all"}),
@@ -311,6 +322,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         verbose=0,
         warm_start=False,
         devices=None,
+        jit_compile="auto",
     ):
         self.input_size = input_size
         self.horizon = horizon
@@ -340,6 +352,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
         self.devices = devices
+        self.jit_compile = jit_compile
 
     # ------------------------------------------------------------------ fit
 
@@ -404,7 +417,7 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         if not warm:
             self.model_ = _training.build_model(self, seed, prepared.layout)
-        self.history_, self.n_iter_ = _training.train(self, prepared, seed)
+        self.history_, self.n_iter_, self.jit_compile_ = _training.train(self, prepared, seed)
         self.calibration_ = _training.calibrate(self, prepared)
         self._context = prepared.context
         return self

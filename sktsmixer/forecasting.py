@@ -141,7 +141,14 @@ class ForecastInputs:
         static = _training.scaled_static(est, panel)
         batch = _training.predict_batch_size(est, self.layout, self.series.shape[1])
         self.raw = predict_windows(
-            est.model_, self.layout, self.series, self.ends, self.blocks, static, batch
+            est.model_,
+            self.layout,
+            self.series,
+            self.ends,
+            self.blocks,
+            static,
+            batch,
+            jit_compile=est.jit_compile_,
         )
         self.raw[self.needs_future] = np.nan
 

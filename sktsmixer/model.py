@@ -11,7 +11,24 @@ from sktsmixer.layers import (
     TokenEmbedding,
 )
 
-__all__ = ["build_tsmixer"]
+__all__ = ["build_tsmixer", "dense_flops"]
+
+
+def dense_flops(input_size, horizon, n_features, n_blocks, ff_dim):
+    """FLOPs (2 x multiply-adds) of the dense layers in one window's forward pass.
+
+    Temporal mixing (``input_size`` x ``input_size`` per channel), feature
+    mixing (``n_features`` -> ``ff_dim`` -> ``n_features`` per time step)
+    and the temporal projection; element-wise work is not counted. A
+    training step costs about three times this per window.
+
+    >>> dense_flops(512, 96, 7, 2, 64)
+    9863168
+    """
+    temporal = 2 * n_features * input_size * input_size
+    feature = 2 * input_size * (n_features * ff_dim + ff_dim * n_features)
+    projection = 2 * n_features * input_size * horizon
+    return n_blocks * (temporal + feature) + projection
 
 
 def _check_target_indices(target_indices, n_features):

@@ -78,14 +78,21 @@ class WindowLayout:
         return inputs
 
 
-def predict_windows(model, layout, series, ends, codes=None, static=None, batch_size=256):
+def predict_windows(
+    model, layout, series, ends, codes=None, static=None, batch_size=256, jit_compile=None
+):
     """Model outputs for the windows ending at ``ends``, as one float64 array.
+
+    ``jit_compile``: whether ``model`` predicts with XLA (None: as it is).
 
     Batches are padded to a power of two, which bounds the number of shapes
     the compiled predict function is traced for, rounded up to a multiple of
     the devices sharing a batch under the current Keras distribution.
     """
     multiple_of = n_replicas()
+    if jit_compile is not None and model.jit_compile != jit_compile:
+        model.jit_compile = jit_compile
+        model.predict_function = None  # made anew, with XLA or without
     outputs = None
     with no_retracing_notes():
         for start in range(0, len(ends), batch_size):

@@ -18,6 +18,7 @@ ESTIMATOR_TESTS = [
     "tests/test_estimator.py::test_warm_start_refuses_changed_architecture",
     "tests/test_covariates.py::test_forecast_returns_a_time_indexed_frame",
     "tests/test_intervals.py::test_forecast_with_intervals_and_quantiles",
+    "tests/test_xla.py::test_auto_keeps_keras_choice_on_other_backends",
 ]
 
 

@@ -1,0 +1,94 @@
+"""XLA compilation (``jit_compile``): when it is chosen, and that it changes nothing but speed."""
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sktsmixer import TSMixerRegressor, _training
+from sktsmixer.model import dense_flops
+
+on_tensorflow = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="XLA is a choice on TensorFlow only"
+)
+
+
+def _small(**params):
+    params = {"input_size": 24, "horizon": 6, "n_blocks": 1, "ff_dim": 8, "epochs": 3, **params}
+    return TSMixerRegressor(random_state=0, **params)
+
+
+@pytest.fixture(scope="module")
+def graph_and_xla_fits(seasonal):
+    X = seasonal[:600]
+    return X, _small(jit_compile=False).fit(X), _small(jit_compile=True).fit(X)
+
+
+@on_tensorflow
+def test_xla_fit_matches_the_graph_fit(graph_and_xla_fits):
+    # Same seeds, same dropout masks, same windows: only the rounding of
+    # fused element-wise ops may differ.
+    X, graph, xla = graph_and_xla_fits
+    assert (graph.jit_compile_, xla.jit_compile_) == (False, True)
+    np.testing.assert_allclose(xla.history_["loss"], graph.history_["loss"], rtol=1e-5)
+    np.testing.assert_allclose(xla.history_["val_loss"], graph.history_["val_loss"], rtol=1e-5)
+    np.testing.assert_allclose(xla.predict(X), graph.predict(X), atol=1e-4)
+    np.testing.assert_allclose(
+        xla.predict_interval(X[-100:]), graph.predict_interval(X[-100:]), atol=1e-4
+    )
+
+
+@on_tensorflow
+def test_predict_follows_the_setting_of_the_last_fit(graph_and_xla_fits):
+    X, graph, _ = graph_and_xla_fits
+    graph.predict(X[-50:])
+    assert graph.model_.jit_compile is False
+    est = _small(jit_compile=True, warm_start=True, epochs=1)
+    est.fit(X)
+    est.predict(X[-50:])
+    est.set_params(jit_compile=False).fit(X)
+    assert est.jit_compile_ is False
+    est.predict(X[-50:])
+    assert est.model_.jit_compile is False
+
+
+@on_tensorflow
+def test_auto_compiles_with_xla_when_the_planned_work_pays_back(seasonal, monkeypatch):
+    est = _small(epochs=2).fit(seasonal[:400])
+    work = 3 * dense_flops(24, 6, 3, 1, 8) * 400 * 2  # fewer than 400 windows an epoch
+    assert work < _training.XLA_MIN_TRAINING_FLOPS and est.jit_compile_ is False
+    monkeypatch.setattr(_training, "XLA_MIN_TRAINING_FLOPS", work / 10)
+    assert _small(epochs=2).fit(seasonal[:400]).jit_compile_ is True
+
+
+def test_auto_keeps_keras_choice_on_other_backends(seasonal):
+    if keras.backend.backend() == "tensorflow":
+        pytest.skip("on TensorFlow, auto is sktsmixer's own rule (tested above)")
+    est = _small(epochs=1).fit(seasonal[:400])
+    assert est.jit_compile_ is (keras.backend.backend() == "jax")
+
+
+def test_jit_compile_must_be_auto_or_a_bool(seasonal):
+    with pytest.raises(InvalidParameterError, match="jit_compile"):
+        _small(jit_compile="yes").fit(seasonal[:400])
+
+
+@on_tensorflow
+def test_xla_fit_of_the_covariate_model_matches_the_graph_fit(seasonal):
+    # TSMixer-Ext: known-ahead column, static feature, time features, quantile loss.
+    times = pd.date_range("2024-01-01", periods=400, freq="h")
+    frame = pd.DataFrame(seasonal[:400], columns=["load", "lagged", "temperature"], index=times)
+    panel = pd.concat([frame.assign(site="a", size=1.0), frame.assign(site="b", size=2.0)])
+    params = dict(
+        target_columns=["load"],
+        future_columns=["temperature"],
+        static_columns=["size"],
+        series_column="site",
+        time_features="auto",
+        loss="quantile",
+    )
+    graph = _small(jit_compile=False, **params).fit(panel)
+    xla = _small(jit_compile=True, **params).fit(panel)
+    np.testing.assert_allclose(xla.history_["loss"], graph.history_["loss"], rtol=1e-5)
+    np.testing.assert_allclose(xla.predict(panel), graph.predict(panel), atol=1e-4)
