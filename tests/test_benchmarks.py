@@ -43,7 +43,20 @@ def test_accuracy_smoke(tmp_path, etth1_path):
     # (the train mean), whose MSE on the scaled test rows is about 1.
     assert 0 < row["test_mse"] < 0.8 and 0 < row["test_mae"] < 0.8
     assert row["chosen"] == report["config"]["grid"][0]
-    assert "test MSE" in out
+    assert "test MSE" in out and row["peer"] is None
+
+
+def test_accuracy_peer_smoke(tmp_path, etth1_path):
+    pytest.importorskip("neuralforecast", reason="the peer needs pip install 'sktsmixer[bench]'")
+    out = run_script(
+        "accuracy.py", "--data", str(etth1_path), "--peer", "--json", str(tmp_path / "acc.json")
+    )
+    (row,) = json.loads((tmp_path / "acc.json").read_text())["results"]
+    peer = row["peer"]
+    # 20 steps: finite, better than forecasting zeros, and fitted with a hold-out.
+    assert 0 < peer["test_mse"] < 1.0 and peer["fit_seconds"] > 0
+    assert peer["validation_mse"] is not None and 0 < peer["steps"] <= 20
+    assert "neuralforecast TSMixer" in out and row["fit_seconds"] > 0
 
 
 def test_convergence_smoke(tmp_path):
