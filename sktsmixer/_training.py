@@ -55,7 +55,8 @@ def resolve_jit_compile(est, n_columns, windows_per_epoch):
     if keras.backend.backend() != "tensorflow":
         return "auto"  # JAX always compiles; torch.compile starts slower than it gains here
     flops = dense_flops(est.input_size, est.horizon, n_columns, est.n_blocks, est.ff_dim)
-    return 3 * flops * windows_per_epoch * est.epochs >= XLA_MIN_TRAINING_FLOPS
+    # Below the bar, Keras decides: XLA with a GPU, none on a CPU.
+    return True if 3 * flops * windows_per_epoch * est.epochs >= XLA_MIN_TRAINING_FLOPS else "auto"
 
 
 # Series bigger than this are not copied into the backend: their windows are

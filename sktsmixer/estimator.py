@@ -198,7 +198,8 @@ class TSMixerRegressor(RegressorMixin, BaseEstimator):
         Keras' own "auto" leaves XLA off for TensorFlow on a CPU; ours turns
         it on there when the fit plans enough work to pay back XLA's compile
         time (a few seconds): ``3 * dense FLOPs per window * training
-        windows per epoch * epochs`` of at least 3e11. On two CPU cores, XLA
+        windows per epoch * epochs`` of at least 3e11 (below that, Keras'
+        "auto" decides). On two CPU cores, XLA
         trained the ETTh1-sized model (input 512) about 1.2-2x faster. Other
         backends keep Keras' "auto" (JAX always compiles, torch does not).
 
