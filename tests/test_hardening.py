@@ -461,7 +461,7 @@ def _untrained(est, prepared, seed):
     history = {"loss": [0.0]}
     if prepared.validation is not None:
         history["val_loss"] = [0.0]
-    return history, 1
+    return history, 1, False  # history, epochs run, whether XLA compiled it
 
 
 # The suite tries the same few examples on every run (derandomized): a test
