@@ -16,8 +16,9 @@ class EndlessBatches:
     """The batches of ``py_dataset``, epoch after epoch, as one ``tf.data.Dataset``.
 
     ``on_epoch_end`` of ``py_dataset`` is called after each pass, as Keras
-    does, so a shuffling dataset reshuffles; pass ``steps_per_epoch`` (or
-    ``validation_steps``) ``= len(py_dataset)`` to ``fit`` with it.
+    does, so a shuffling dataset reshuffles; pass ``steps_per_epoch=len(py_dataset)``
+    to ``fit`` with it. Not for the hold-out: ``evaluate`` opens a new
+    iterator on whatever it is given.
 
     Args:
         py_dataset: A ``keras.utils.PyDataset`` of NumPy batches.
