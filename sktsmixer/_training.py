@@ -14,7 +14,6 @@ import numpy as np
 
 from sktsmixer._devices import n_replicas, round_up
 from sktsmixer._quiet import no_retracing_notes
-from sktsmixer._tf_input import EndlessBatches
 from sktsmixer._tf_references import ReleaseTensorFlowReferences
 from sktsmixer.calibration import SplitConformal
 from sktsmixer.model import build_tsmixer, dense_flops
@@ -380,15 +379,10 @@ def train(est, prepared, seed):
             callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
         callbacks.append(stopper)
     references = ReleaseTensorFlowReferences([batches, validation_data])
-    feed = {"x": batches}
-    if keras.backend.backend() == "tensorflow":
-        # Only the training batches: Keras opens a new iterator for every
-        # evaluation of the hold-out whatever it is given.
-        feed = {"x": EndlessBatches(batches).dataset(), "steps_per_epoch": len(batches)}
     try:
         with no_retracing_notes():
             trainer.fit(
-                **feed,
+                batches,
                 epochs=est.epochs,
                 validation_data=validation_data,
                 callbacks=callbacks,

@@ -285,26 +285,6 @@ def test_validation_targets_never_overlap_training_targets():
     assert len(validation) == int(np.ceil(0.1 * len(ends)))
 
 
-def test_endless_pipeline_reads_the_batches_pass_after_pass_with_reshuffles():
-    pytest.importorskip("tensorflow")
-    from sktsmixer._tf_input import EndlessBatches
-    from sktsmixer.windowing import WindowEndBatches
-
-    def batches():
-        return WindowEndBatches(np.arange(100, 171), np.arange(71) % 3, 16, shuffle_seed=0)
-
-    reference, expected = batches(), []
-    for _ in range(3):
-        expected += [reference[i] for i in range(len(reference))]
-        reference.on_epoch_end()
-    fed = batches()
-    got = [b.numpy() for b in EndlessBatches(fed).dataset().take(len(expected))]
-    assert len(got) == len(expected) == 3 * 5
-    for a, b in zip(got, expected, strict=True):
-        np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(got[0], got[5])  # the second pass is reshuffled
-
-
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's graph")
 def test_fits_leave_no_dataset_callbacks_in_the_global_graph(seasonal):
     from tensorflow.python.framework import ops
