@@ -120,3 +120,7 @@ def test_dropout_under_xla_drops_at_the_rate_and_keeps_the_mean(rate):
     again = masks(seed=3)
     np.testing.assert_array_equal(again[0], first)  # and the same ones for the same seed
     np.testing.assert_array_equal(again[1], second)
+    # Drawn with Threefry, not the graph's Philox: other masks for the seed.
+    layer = MaskDropout(rate, seed=3)
+    graph = tf.function(lambda x: layer(x, training=True), jit_compile=False)
+    assert not np.array_equal(graph(tf.ones((64, 96, 32))).numpy(), first)
