@@ -14,6 +14,7 @@ import numpy as np
 
 from sktsmixer._devices import n_replicas, round_up
 from sktsmixer._quiet import no_retracing_notes
+from sktsmixer._tf_input import fit_input
 from sktsmixer._tf_references import ReleaseTensorFlowReferences
 from sktsmixer.calibration import SplitConformal
 from sktsmixer.model import build_tsmixer, dense_flops
@@ -382,9 +383,9 @@ def train(est, prepared, seed):
     try:
         with no_retracing_notes():
             trainer.fit(
-                batches,
+                fit_input(batches),
                 epochs=est.epochs,
-                validation_data=validation_data,
+                validation_data=fit_input(validation_data),
                 callbacks=callbacks,
                 # The batches shuffle themselves with their own generator; Keras'
                 # own shuffling of a PyDataset would draw from Python's global RNG.

@@ -132,20 +132,28 @@ def test_restored_weights_are_the_ones_the_hold_out_scored(weight_averaging, sea
     # with the averaged weights in the model: re-scoring the hold-out with
     # the fitted model then gives the best validation loss again. Raw
     # weights restored after averaged ones were scored would not.
+    from sktsmixer import _training
     from sktsmixer.windowing import WindowedTrainer
 
-    seen = {}
-    evaluate = WindowedTrainer.evaluate
+    seen, read_from = {}, {}
+    evaluate, fit_input = WindowedTrainer.evaluate, _training.fit_input
+
+    def recording_fit_input(batches):
+        read = fit_input(batches)
+        read_from[id(read)] = batches
+        return read
 
     def recording_evaluate(trainer, x=None, *args, **kwargs):
-        seen.update(trainer=trainer, x=x)
+        seen.update(trainer=trainer, batches=read_from.get(id(x), x))
         return evaluate(trainer, x, *args, **kwargs)
 
+    monkeypatch.setattr(_training, "fit_input", recording_fit_input)
     monkeypatch.setattr(WindowedTrainer, "evaluate", recording_evaluate)
     est = small(epochs=8, patience=2, dropout=0.3, weight_averaging=weight_averaging)
     est.fit(seasonal[:600])
     assert seen, "the hold-out was never scored"
-    rescored = seen["trainer"].evaluate(seen["x"], verbose=0)
+    # A new pipeline over the hold-out: the fit's own was released with it.
+    rescored = seen["trainer"].evaluate(fit_input(seen["batches"]), verbose=0)
     np.testing.assert_allclose(rescored, min(est.history_["val_loss"]), rtol=1e-5)
 
 
