@@ -16,9 +16,10 @@ import numpy as np
 class UntunedBatches:
     """One pass over ``py_dataset`` per iterator, as a ``tf.data.Dataset``.
 
-    Each pass after the first starts with ``py_dataset.on_epoch_end()``, so
-    a shuffling dataset has a new order every epoch, as under Keras' own
-    adapter, and the reshuffle can never race the previous pass' prefetch.
+    Each pass starts with ``py_dataset.on_epoch_end()``, the first one too:
+    Keras' own adapter reshuffles once before the first epoch, so a
+    shuffling dataset reads the same orders as under it (the same fits for
+    a seed), and the reshuffle can never race the previous pass' prefetch.
 
     Args:
         py_dataset: A ``keras.utils.PyDataset`` of NumPy batches.
@@ -28,12 +29,9 @@ class UntunedBatches:
         # The name ReleaseTensorFlowReferences looks for behind the callbacks
         # that tf.data keeps for the process' life.
         self.py_dataset = py_dataset
-        self._passes = 0
 
     def _one_pass(self):
-        if self._passes:
-            self.py_dataset.on_epoch_end()
-        self._passes += 1
+        self.py_dataset.on_epoch_end()
         for index in range(len(self.py_dataset)):
             yield self.py_dataset[index]
 
