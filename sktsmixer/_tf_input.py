@@ -21,6 +21,11 @@ class UntunedBatches:
     shuffling dataset reads the same orders as under it (the same fits for
     a seed), and the reshuffle can never race the previous pass' prefetch.
 
+    The first axis of every array may vary from batch to batch; a dataset
+    whose items vary on other axes says so with an ``element_shapes()``
+    method, which returns the structure of its items with a shape (None for
+    a varying axis) in place of each array.
+
     Args:
         py_dataset: A ``keras.utils.PyDataset`` of NumPy batches.
     """
@@ -38,11 +43,17 @@ class UntunedBatches:
     def dataset(self):
         import tensorflow as tf
 
-        def spec(value):
-            value = np.asarray(value)
-            return tf.TensorSpec((None, *value.shape[1:]), tf.as_dtype(value.dtype))
-
-        signature = keras.tree.map_structure(spec, self.py_dataset[0])
+        first = self.py_dataset[0]
+        if hasattr(self.py_dataset, "element_shapes"):
+            shapes = self.py_dataset.element_shapes()
+        else:
+            shapes = keras.tree.map_structure(lambda v: (None, *np.shape(v)[1:]), first)
+        signature = keras.tree.map_structure_up_to(
+            first,
+            lambda value, shape: tf.TensorSpec(shape, tf.as_dtype(np.asarray(value).dtype)),
+            first,
+            shapes,
+        )
         options = tf.data.Options()
         options.autotune.enabled = False
         return (

@@ -16,6 +16,7 @@ from sktsmixer._devices import n_replicas, round_up
 from sktsmixer._quiet import no_retracing_notes
 from sktsmixer._tf_input import fit_input
 from sktsmixer._tf_references import ReleaseTensorFlowReferences
+from sktsmixer._xla_steps import StepGroups, grouped_train_function, steps_per_group
 from sktsmixer.calibration import SplitConformal
 from sktsmixer.model import build_tsmixer, dense_flops
 from sktsmixer.model_ext import build_tsmixer_ext
@@ -366,6 +367,16 @@ def train(est, prepared, seed):
     # the first trace of the step, and tf.function traces a step that creates
     # variables twice (2-3 s of a covariate model's fit on two cores).
     optimizer.build(trainer.trainable_variables)
+    group = steps_per_group(
+        keras.backend.backend(), trainer.jit_compile, steps, replicas, not gathered
+    )
+    fit_batches = batches
+    if group > 1:
+        # The group is one execution of Keras' loop; its steps run in one XLA
+        # call (see _xla_steps).
+        trainer.steps_per_execution = 1
+        trainer.train_function = grouped_train_function(trainer)
+        fit_batches = StepGroups(batches, group)
     history = keras.callbacks.History()
     callbacks, validation_data, stopper = [history], None, None
     if prepared.validation is not None:
@@ -379,11 +390,11 @@ def train(est, prepared, seed):
             # raw ones come back at the next epoch's start.
             callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
         callbacks.append(stopper)
-    references = ReleaseTensorFlowReferences([batches, validation_data])
+    references = ReleaseTensorFlowReferences([fit_batches, validation_data])
     try:
         with no_retracing_notes():
             trainer.fit(
-                fit_input(batches),
+                fit_input(fit_batches),
                 epochs=est.epochs,
                 validation_data=fit_input(validation_data),
                 callbacks=callbacks,

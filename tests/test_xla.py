@@ -97,7 +97,9 @@ def test_xla_fit_of_the_covariate_model_matches_the_graph_fit(seasonal):
     graph = _small(jit_compile=False, **params).fit(panel)
     xla = _small(jit_compile=True, **params).fit(panel)
     np.testing.assert_allclose(xla.history_["loss"], graph.history_["loss"], rtol=1e-5)
-    np.testing.assert_allclose(xla.predict(panel), graph.predict(panel), atol=1e-4)
+    # Weights that differ by rounding (1e-4 after 3 epochs on some CPUs) move
+    # forecasts of about 10 by up to 3e-3.
+    np.testing.assert_allclose(xla.predict(panel), graph.predict(panel), rtol=1e-3)
 
 
 @on_tensorflow
