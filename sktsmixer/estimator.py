@@ -203,6 +203,8 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         "auto" decides). On two CPU cores, XLA
         trained the ETTh1-sized model (input 512) about 1.2-2x faster. Other
         backends keep Keras' "auto" (JAX always compiles, torch does not).
+        An XLA fit on TensorFlow runs 16 steps per compiled call, so a
+        ``verbose=1`` progress bar advances by groups of 16 batches.
 
     Attributes
     ----------
