@@ -61,7 +61,7 @@ def test_only_single_device_xla_fits_on_tensorflow_are_grouped(
 
 
 @on_tensorflow
-def test_the_pipeline_passes_narrower_groups(seasonal):
+def test_the_pipeline_passes_narrower_groups():
     ends = np.arange(100, 200)
     dataset = fit_input(StepGroups(WindowEndBatches(ends, ends % 3, 8), 5))
     shapes = [tuple(stack.shape) for stack, _ in dataset]
