@@ -119,8 +119,15 @@ def test_dropout_under_xla_drops_at_the_rate_and_keeps_the_mean(rate):
     assert abs(dropped - rate) < 0.01, dropped
     assert abs(float(first.mean()) - 1.0) < 0.02
     assert not np.array_equal(first, second)  # a new mask every step
+    # Independent units and steps: a pattern along any axis, or a mask that
+    # followed the previous one, would show as correlation.
+    units = (first == 0).reshape(-1).astype(float)
+    for lag in (1, 32, 96 * 32):
+        assert abs(np.corrcoef(units[:-lag], units[lag:])[0, 1]) < 0.01, lag
+    both = float(np.mean((first == 0) & (second == 0)))
+    assert abs(both - rate**2) < 0.01, both
     again = masks(seed=3)
     np.testing.assert_array_equal(again[0], first)  # and the same ones for the same seed
     np.testing.assert_array_equal(again[1], second)
-    # Drawn with Threefry, not the graph's Philox: other masks for the seed.
+    # Hashed, not the graph's Philox bits: other masks for the seed.
     assert not np.array_equal(masks(seed=3, jit_compile=False)[0], first)
