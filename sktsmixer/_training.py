@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from sktsmixer._devices import n_replicas, round_up
+from sktsmixer._flat_adam import FlatAdam
 from sktsmixer._quiet import no_retracing_notes
 from sktsmixer._tf_input import fit_input
 from sktsmixer._tf_references import ReleaseTensorFlowReferences
@@ -355,7 +356,10 @@ def train(est, prepared, seed):
     steps = 1 if keras.backend.backend() == "torch" else min(len(batches), STEPS_PER_EXECUTION)
     averaged = est.weight_averaging is not None
     averaging = {"use_ema": True, "ema_momentum": est.weight_averaging} if averaged else {}
-    optimizer = keras.optimizers.Adam(est.learning_rate, **averaging)
+    # One flat Adam update instead of one per variable (see _flat_adam); its
+    # update skips the replicas' gradient all-reduce, so one device only.
+    flat = keras.backend.backend() == "tensorflow" and replicas == 1
+    optimizer = (FlatAdam if flat else keras.optimizers.Adam)(est.learning_rate, **averaging)
     trainer.compile(
         optimizer=optimizer,
         steps_per_execution=steps,

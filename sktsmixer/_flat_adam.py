@@ -1,0 +1,86 @@
+"""Adam whose moments live in two flat vectors, for TensorFlow.
+
+Keras' Adam updates each variable on its own: a TSMixer-Ext model has about
+fifty, so a compiled step holds some 190 small update kernels (more than
+half of the kernels of the whole step, forward and backward included) and
+the trace and XLA's compile of the step build each of them. Here the
+gradients are concatenated once, the two moments are two vectors and the
+whole Adam arithmetic is one element-wise pass; each variable then only
+subtracts its slice of the update. The arithmetic is Keras' own, term for
+term, so the updates match ``keras.optimizers.Adam``'s to rounding.
+
+Other backends keep Keras' Adam: JAX and torch already fuse or batch the
+per-variable updates.
+"""
+
+import math
+
+import keras
+from keras import ops
+
+
+class FlatAdam(keras.optimizers.Adam):
+    """``keras.optimizers.Adam`` with its two moments stored flat.
+
+    Same arguments and configuration as ``keras.optimizers.Adam`` (without
+    ``amsgrad``); weight averaging (``use_ema``), gradient clipping and
+    learning-rate schedules work as there. A variable that gets no gradient
+    in a step is left as it is, as by Keras' Adam, but its moments decay as
+    with a zero gradient.
+
+    Args:
+        learning_rate: As in ``keras.optimizers.Adam``.
+        **kwargs: Other ``keras.optimizers.Adam`` arguments.
+
+    Example:
+
+    >>> optimizer = FlatAdam(1e-3, use_ema=True)
+    >>> weights = [keras.Variable([1.0, 2.0]), keras.Variable([[3.0]])]
+    >>> optimizer.apply([keras.ops.ones((2,)), keras.ops.ones((1, 1))], weights)
+    >>> [round(float(w.numpy().ravel()[0]), 4) for w in weights]
+    [0.999, 2.999]
+    """
+
+    def __init__(self, learning_rate=0.001, **kwargs):
+        if kwargs.get("amsgrad"):
+            raise ValueError("FlatAdam does not implement amsgrad; use keras.optimizers.Adam.")
+        super().__init__(learning_rate, **kwargs)
+
+    def build(self, var_list):
+        if self.built:
+            return
+        # The base optimizer's build (iterations, averages), not Adam's
+        # per-variable slots.
+        keras.optimizers.Optimizer.build(self, var_list)
+        self._flat_sizes = [math.prod(v.shape) for v in var_list]
+        size = sum(self._flat_sizes)
+        self._flat_momentum = self.add_variable((size,), name="flat_momentum")
+        self._flat_velocity = self.add_variable((size,), name="flat_velocity")
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        by_index = dict(zip(map(self._get_variable_index, trainable_variables), grads, strict=True))
+        variables = self._trainable_variables
+        dtype = self._flat_momentum.dtype
+        flat = ops.concatenate(
+            [
+                ops.reshape(ops.cast(by_index[i], dtype), (-1,))
+                if i in by_index
+                else ops.zeros((n,), dtype)
+                for i, n in enumerate(self._flat_sizes)
+            ]
+        )
+        lr = ops.cast(learning_rate, dtype)
+        local_step = ops.cast(self.iterations + 1, dtype)
+        beta_1_power = ops.power(ops.cast(self.beta_1, dtype), local_step)
+        beta_2_power = ops.power(ops.cast(self.beta_2, dtype), local_step)
+        alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        m, v = self._flat_momentum, self._flat_velocity
+        self.assign_add(m, ops.multiply(ops.subtract(flat, m), 1 - self.beta_1))
+        self.assign_add(v, ops.multiply(ops.subtract(ops.square(flat), v), 1 - self.beta_2))
+        update = ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon))
+        start = 0
+        for i, (variable, n) in enumerate(zip(variables, self._flat_sizes, strict=True)):
+            if i in by_index:
+                piece = ops.reshape(update[start : start + n], variable.shape)
+                self.assign_sub(variable, ops.cast(piece, variable.dtype))
+            start += n
