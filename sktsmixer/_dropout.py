@@ -47,6 +47,21 @@ def _mix32(tf, x):
     return tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, tf.constant(16, tf.uint32)))
 
 
+def _keep_above(inputs, bits, rate, levels):
+    """Drop the units whose ``bits`` (uniform in [0, levels)) fall below the rate.
+
+    A unit is kept with probability ``1 - threshold / levels``; scaling the
+    kept units by the inverse keeps the expectation exact, and the rate
+    itself moves by less than ``1 / (2 * levels)``.
+    """
+    import tensorflow as tf
+
+    threshold = min(round(rate * levels), levels - 1)
+    scale = levels / (levels - threshold)
+    keep = tf.reshape(bits >= tf.constant(threshold, bits.dtype), tf.shape(inputs))
+    return tf.where(keep, inputs * tf.cast(scale, inputs.dtype), tf.zeros_like(inputs))
+
+
 def _hashed_dropout(inputs, rate, seed_generator):
     import tensorflow as tf
 
@@ -55,39 +70,26 @@ def _hashed_dropout(inputs, rate, seed_generator):
     # gradient's), so no random tensor or mask is ever written to memory:
     # two rounds of a 32-bit hash cost a few integer ops per unit, where
     # Threefry's bits took a third of a training step.
-    threshold = min(round(rate * _LEVELS32), _LEVELS32 - 1)
-    scale = _LEVELS32 / (_LEVELS32 - threshold)
     seed = tf.bitcast(tf.cast(seed_generator.next(), tf.int32), tf.uint32)
     key = _mix32(tf, seed[0] ^ _mix32(tf, seed[1]))
     index = tf.bitcast(tf.range(tf.size(inputs), dtype=tf.int32), tf.uint32)
     bits = _mix32(tf, _mix32(tf, index ^ key) + key)
-    keep = tf.reshape(bits >= tf.constant(threshold, tf.uint32), tf.shape(inputs))
-    return tf.where(keep, inputs * tf.cast(scale, inputs.dtype), tf.zeros_like(inputs))
+    return _keep_above(inputs, bits, rate, _LEVELS32)
 
 
 def _uint16_dropout(inputs, rate, seed_generator):
     import tensorflow as tf
 
-    # Dropping a unit when its 16 random bits fall below ``threshold`` keeps it
-    # with probability 1 - threshold / 2**16, so scaling the kept units by the
-    # inverse of that keeps the expectation exact; the rate itself moves by
-    # less than 1 / 2**17.
-    threshold = min(round(rate * _LEVELS), _LEVELS - 1)
-    scale = _LEVELS / (_LEVELS - threshold)
+    # Graph mode only (XLA hashes instead): 16 random bits per unit, two
+    # units per 32-bit Philox draw.
     seed = seed_generator.next()
     seed = tf.cast(tf.math.floormod(seed, tf.int32.max - 1), tf.int32)
     size = tf.size(inputs)
     words = tf.random.stateless_uniform(
-        ((size + 1) // 2,),
-        seed=seed,
-        minval=None,
-        maxval=None,
-        dtype=tf.int32,
-        alg="threefry" if _in_xla(tf) else "auto_select",
+        ((size + 1) // 2,), seed=seed, minval=None, maxval=None, dtype=tf.int32
     )
     halves = tf.reshape(tf.bitcast(words, tf.uint16), (-1,))[:size]
-    keep = tf.reshape(halves >= tf.constant(threshold, tf.uint16), tf.shape(inputs))
-    return tf.where(keep, inputs * tf.cast(scale, inputs.dtype), tf.zeros_like(inputs))
+    return _keep_above(inputs, halves, rate, _LEVELS)
 
 
 @keras.saving.register_keras_serializable(package="sktsmixer")

@@ -9,8 +9,8 @@ whole Adam arithmetic is one element-wise pass; each variable then only
 subtracts its slice of the update. The arithmetic is Keras' own, term for
 term, so the updates match ``keras.optimizers.Adam``'s to rounding.
 
-Other backends keep Keras' Adam: JAX and torch already fuse or batch the
-per-variable updates.
+Fits on other backends keep Keras' Adam: the kernel count was measured on
+TensorFlow's XLA only.
 """
 
 import math
