@@ -12,10 +12,15 @@ validation rows only: the estimator is fitted on train + validation rows with
 ``validation_fraction`` set so that its chronological hold-out is exactly the
 forecast origins whose targets are validation rows (its training targets are
 then train rows only). The configuration with the lowest validation MSE is
-scored once on the test rows.
+scored once on the test rows. With several ``--seed`` values every
+configuration is fitted once per seed, the choice is by the mean validation
+MSE over the seeds, and the test MSE/MAE are reported as mean and
+(population) standard deviation over the same seeds: one lucky seed cannot
+pick a configuration or make a figure.
 
     python benchmarks/accuracy.py                 # full protocol (about 30 minutes on 2 cores)
     python benchmarks/accuracy.py --horizons 96   # one horizon
+    python benchmarks/accuracy.py --seed 0 1 2    # chosen and reported over 3 seeds
     python benchmarks/accuracy.py --smoke         # seconds: tiny, checks it works
     python benchmarks/accuracy.py --horizons 96 336 --estimator-defaults \
         --grid '[{}, {"dropout": 0.9}]'           # the defaults study
@@ -69,7 +74,14 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="one or more seeds: each configuration is fitted once per seed and chosen "
+        "by its mean validation MSE; test figures are the mean and std over the seeds",
+    )
     parser.add_argument(
         "--estimator-defaults",
         action="store_true",
@@ -136,7 +148,7 @@ def test_truth(scaled, horizon):
     return _common.future_matrix(scaled.to_numpy()[origins[0] :], horizon)[: len(origins)]
 
 
-def peer_trial(scaled, input_size, horizon, args):
+def peer_trial(scaled, input_size, horizon, args, seed):
     """neuralforecast's TSMixer (all 7 series at once), scored like ours.
 
     Its own defaults (the paper's ETTm2 setting: 2 blocks, ff_dim 64, dropout
@@ -167,7 +179,7 @@ def peer_trial(scaled, input_size, horizon, args):
         max_steps=args.peer_max_steps,
         val_check_steps=min(100, args.peer_max_steps),
         early_stop_patience_steps=args.peer_patience,
-        random_seed=args.seed,
+        random_seed=seed,
         **epf.QUIET_TRAINER,
     )
     nf = NeuralForecast(models=[model], freq="h")
@@ -180,6 +192,7 @@ def peer_trial(scaled, input_size, horizon, args):
     error = forecasts[..., 0].reshape(len(cutoffs), -1) - test_truth(scaled, horizon)
     trial = {
         "model": "neuralforecast TSMixer",
+        "seed": seed,
         "test_mse": float(np.mean(error**2)),
         "test_mae": float(np.mean(np.abs(error))),
         "steps": int(fitted.train_trajectories[-1][0]) if fitted.train_trajectories else None,
@@ -194,16 +207,60 @@ def peer_trial(scaled, input_size, horizon, args):
     return trial
 
 
-def main(argv=None):
+def fit_and_score(params, training, scaled, horizon, args, seed):
+    """One configuration fitted with one seed: its validation and test scores."""
     from sktsmixer import TSMixerRegressor
 
+    estimator = TSMixerRegressor(
+        input_size=args.input_size,
+        horizon=horizon,
+        **training,
+        early_stopping=True,
+        validation_fraction=holdout_fraction(args.input_size, horizon),
+        random_state=seed,
+        **params,
+    )
+    start = time.perf_counter()
+    estimator.fit(scaled.iloc[: N_TRAIN + N_VAL])
+    seconds = time.perf_counter() - start
+    validation_mse = min(estimator.history_["val_loss"])
+    test_mse, test_mae = test_scores(estimator, scaled, args.input_size, horizon)
+    print(
+        f"h={horizon} {params} seed {seed}: validation MSE {validation_mse:.4f}, test MSE "
+        f"{test_mse:.4f} ({estimator.n_iter_} epochs, {seconds:.0f} s)",
+        flush=True,
+    )
+    return {
+        "seed": seed,
+        "validation_mse": validation_mse,
+        "test_mse": test_mse,
+        "test_mae": test_mae,
+        "epochs": estimator.n_iter_,
+        "fit_seconds": seconds,
+    }
+
+
+def over_seeds(runs, *keep):
+    """Means of one configuration's runs (and the test figures' population std).
+
+    ``keep`` names further keys whose mean is reported too, when every run has one.
+    """
+    summary = {}
+    for key in ("validation_mse", "test_mse", "test_mae", "fit_seconds", *keep):
+        values = [run[key] for run in runs if run.get(key) is not None]
+        summary[key] = float(np.mean(values)) if len(values) == len(runs) else None
+    for key in ("test_mse", "test_mae"):
+        summary[f"{key}_std"] = float(np.std([run[key] for run in runs]))
+    return {**summary, "runs": runs}
+
+
+def main(argv=None):
     args = parse_args(argv)
     path = pathlib.Path(args.data)
     if not path.is_file():
         print(f"ETTh1.csv not found at {path}: pass --data PATH or set SKTSMIXER_ETTH1")
         return 2
     scaled = load_scaled(path)
-    fit_rows = scaled.iloc[: N_TRAIN + N_VAL]
     results = []
     training = (
         {}
@@ -213,43 +270,24 @@ def main(argv=None):
     for horizon in args.horizons:
         trials = []
         for params in args.grid:
-            estimator = TSMixerRegressor(
-                input_size=args.input_size,
-                horizon=horizon,
-                **training,
-                early_stopping=True,
-                validation_fraction=holdout_fraction(args.input_size, horizon),
-                random_state=args.seed,
-                **params,
-            )
-            start = time.perf_counter()
-            estimator.fit(fit_rows)
-            seconds = time.perf_counter() - start
-            validation_mse = min(estimator.history_["val_loss"])
-            trial_mse, trial_mae = test_scores(estimator, scaled, args.input_size, horizon)
-            trials.append(
-                {
-                    "params": params,
-                    "validation_mse": validation_mse,
-                    "test_mse": trial_mse,
-                    "test_mae": trial_mae,
-                    "epochs": estimator.n_iter_,
-                    "fit_seconds": seconds,
-                }
-            )
-            print(
-                f"h={horizon} {params}: validation MSE {validation_mse:.4f}, test MSE "
-                f"{trial_mse:.4f} ({estimator.n_iter_} epochs, {seconds:.0f} s)",
-                flush=True,
-            )
+            runs = [
+                fit_and_score(params, training, scaled, horizon, args, seed) for seed in args.seed
+            ]
+            trials.append({"params": params, **over_seeds(runs, "validation_mse")})
         best = min(trials, key=lambda t: t["validation_mse"])
-        peer = peer_trial(scaled, args.input_size, horizon, args) if args.peer else None
-        mse, mae = best["test_mse"], best["test_mae"]
+        peer = None
+        if args.peer:
+            peer_runs = [peer_trial(scaled, args.input_size, horizon, args, s) for s in args.seed]
+            peer = next((run for run in peer_runs if "skipped" in run), None) or over_seeds(
+                peer_runs, "steps"
+            )
         results.append(
             {
                 "horizon": horizon,
-                "test_mse": mse,
-                "test_mae": mae,
+                "test_mse": best["test_mse"],
+                "test_mse_std": best["test_mse_std"],
+                "test_mae": best["test_mae"],
+                "test_mae_std": best["test_mae_std"],
                 "paper_mse": PAPER_MSE.get(horizon),
                 "paper_mae": PAPER_MAE.get(horizon),
                 "chosen": best["params"],
@@ -260,7 +298,9 @@ def main(argv=None):
             }
         )
         print(
-            f"h={horizon}: test MSE {mse:.3f} MAE {mae:.3f} (paper {PAPER_MSE.get(horizon)})",
+            f"h={horizon}: test MSE {best['test_mse']:.4f} +- {best['test_mse_std']:.4f} "
+            f"MAE {best['test_mae']:.4f} (paper {PAPER_MSE.get(horizon)}), chosen "
+            f"{json.dumps(best['params'])}",
             flush=True,
         )
 
@@ -270,9 +310,9 @@ def main(argv=None):
         rows.append(
             [
                 r["horizon"],
-                f"{r['test_mse']:.3f}",
+                f"{r['test_mse']:.4f} +- {r['test_mse_std']:.4f}",
                 r["paper_mse"],
-                f"{r['test_mae']:.3f}",
+                f"{r['test_mae']:.4f}",
                 r["paper_mae"],
                 "yes" if r["paper_mse"] and r["test_mse"] <= r["paper_mse"] else "no",
                 f"{r['fit_seconds']:.0f}",
@@ -294,7 +334,8 @@ def main(argv=None):
         headers += ["nf TSMixer MSE", "MAE", "fit s"]
     print(
         f"\nETTh1, input {args.input_size}, multivariate, scaled data (test rows {N_TRAIN + N_VAL}-"
-        f"{N_TRAIN + N_VAL + N_TEST - 1}); fit s = the chosen configuration's fit"
+        f"{N_TRAIN + N_VAL + N_TEST - 1}); seeds {args.seed}, MSE = mean +- std over them; "
+        "fit s = the chosen configuration's mean fit"
     )
     _common.print_table(headers + ["chosen on validation"], rows)
     config = {k: v for k, v in vars(args).items()}
