@@ -36,7 +36,10 @@ def test_memory_smoke(tmp_path):
 
 
 def test_accuracy_smoke(tmp_path, etth1_path):
-    out = run_script("accuracy.py", "--data", str(etth1_path), "--json", str(tmp_path / "acc.json"))
+    out = run_script(
+        "accuracy.py", "--data", str(etth1_path), "--seed", "0", "1",
+        "--json", str(tmp_path / "acc.json"),
+    )  # fmt: skip
     report = json.loads((tmp_path / "acc.json").read_text())
     (row,) = report["results"]
     # One epoch of a tiny model: finite, and far better than forecasting zeros
@@ -44,6 +47,15 @@ def test_accuracy_smoke(tmp_path, etth1_path):
     assert 0 < row["test_mse"] < 0.8 and 0 < row["test_mae"] < 0.8
     assert row["chosen"] == report["config"]["grid"][0]
     assert "test MSE" in out and row["peer"] is None
+    # Each seed is its own fit, and the figures are their mean and spread.
+    (trial,) = row["trials"]
+    runs = trial["runs"]
+    assert [run["seed"] for run in runs] == [0, 1]
+    assert runs[0]["test_mse"] != runs[1]["test_mse"]
+    test_mse = [run["test_mse"] for run in runs]
+    assert row["test_mse"] == pytest.approx(sum(test_mse) / 2)
+    assert row["test_mse_std"] == pytest.approx(abs(test_mse[0] - test_mse[1]) / 2)
+    assert trial["validation_mse"] == pytest.approx(sum(r["validation_mse"] for r in runs) / 2)
 
 
 def test_accuracy_peer_smoke(tmp_path, etth1_path):
