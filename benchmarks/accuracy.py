@@ -273,7 +273,7 @@ def main(argv=None):
             runs = [
                 fit_and_score(params, training, scaled, horizon, args, seed) for seed in args.seed
             ]
-            trials.append({"params": params, **over_seeds(runs, "validation_mse")})
+            trials.append({"params": params, **over_seeds(runs)})
         best = min(trials, key=lambda t: t["validation_mse"])
         peer = None
         if args.peer:
