@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection._split import BaseCrossValidator
+from sklearn.model_selection import BaseCrossValidator
 
 __all__ = ["PanelTimeSeriesSplit"]
 
