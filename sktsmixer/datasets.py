@@ -40,8 +40,9 @@ def make_panel(
     The temperature has its own daily cycle plus a slow random drift that is
     shared in part by all regions; since weather forecasts are published
     ahead, it is a *known-ahead* covariate (``future_columns``). Where the
-    drift goes over the next day cannot be read from the past of the load, so a model that is given the
-    temperature of the forecast hours forecasts better than one that is not.
+    drift goes over the next day cannot be read from the past of the load,
+    so a model that is given the temperature of the forecast hours forecasts
+    better than one that is not.
 
     Parameters
     ----------

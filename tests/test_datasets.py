@@ -1,4 +1,4 @@
-"""sktsmixer.datasets: the synthetic panel is reproducible, well-formed and its covariate informs."""
+"""sktsmixer.datasets: the synthetic panel is reproducible, well formed, its covariate informs."""
 
 import numpy as np
 import pandas as pd
