@@ -12,6 +12,8 @@ import warnings
 
 import keras
 
+from sktsmixer._fallbacks import warn_fallback
+
 
 def resolve_distribution(devices, for_prediction=False):
     """The ``keras.distribution.Distribution`` a fit or predict runs under, or None.
@@ -71,7 +73,26 @@ def n_replicas(distribution=None):
     if distribution is None:
         return 1
     mesh = distribution.device_mesh
-    return int(mesh.shape[list(mesh.axis_names).index(distribution.batch_dim_name)])
+    return int(mesh.shape[list(mesh.axis_names).index(_batch_dim_name(distribution, mesh))])
+
+
+def _batch_dim_name(distribution, mesh):
+    """The mesh axis that splits the batch.
+
+    Public as ``batch_dim_name`` from Keras 3.8; earlier releases keep it in
+    ``_batch_dim_name``. Without either, the first axis: the batch axis of
+    Keras' ``DataParallel`` mesh, its only one.
+    """
+    for attribute in ("batch_dim_name", "_batch_dim_name"):
+        name = getattr(distribution, attribute, None)
+        if name is not None:
+            return name
+    warn_fallback(
+        "reading of the distribution's batch axis",
+        f"{type(distribution).__name__} has no batch_dim_name",
+        "the first axis of its device mesh",
+    )
+    return list(mesh.axis_names)[0]
 
 
 def shard_batch(inputs):

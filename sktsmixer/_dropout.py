@@ -25,6 +25,8 @@ Other backends keep Keras' own dropout: the saving is TensorFlow's op cost.
 
 import keras
 
+from sktsmixer._fallbacks import warn_fallback
+
 _LEVELS = 1 << 16
 _LEVELS32 = 1 << 32
 
@@ -33,9 +35,16 @@ def _in_xla(tf):
     """Whether the graph being traced is compiled by XLA."""
     try:
         from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
-    except ImportError:  # a TensorFlow without the helper: the default, as outside XLA
+
+        return bool(GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
+    except Exception as error:  # a TensorFlow without the helper: masks as outside XLA
+        # Philox masks are right under XLA too, only slower.
+        warn_fallback(
+            "hashed dropout masks under XLA",
+            f"TensorFlow's XLA-context helper is missing ({type(error).__name__}: {error})",
+            "16-bit random masks drawn as outside XLA",
+        )
         return False
-    return GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
 def _mix32(tf, x):

@@ -11,12 +11,66 @@ term, so the updates match ``keras.optimizers.Adam``'s to rounding.
 
 Fits on other backends keep Keras' Adam: the kernel count was measured on
 TensorFlow's XLA only.
+
+The update plugs into Keras through internals (``_backend_update_step``,
+``_get_variable_index``, ``_trainable_variables``): ``flat_adam_usable``
+checks, once per process, that a few steps of ``FlatAdam`` match Keras'
+Adam on the installed Keras, and fits take Keras' Adam otherwise.
 """
 
+import functools
 import math
 
 import keras
+import numpy as np
 from keras import ops
+
+from sktsmixer._fallbacks import warn_fallback
+
+# Two variables, two steps: enough to see a moment or a bias correction
+# that is wrong, or an update that Keras no longer routes through us.
+_PROBE_START = ([1.0, 2.0], [[3.0]])
+_PROBE_GRADIENTS = (([0.5, -1.0], [[2.0]]), ([0.25, 0.5], [[-1.0]]))
+
+
+@functools.cache
+def _problem():
+    """None when ``FlatAdam`` updates as ``keras.optimizers.Adam`` does here, else why not."""
+    missing = [
+        name
+        for name in ("_backend_update_step", "_get_variable_index")
+        if not hasattr(keras.optimizers.Adam, name)
+    ]
+    if missing:
+        return f"keras.optimizers.Adam has no {', '.join(missing)}"
+    results = []
+    try:
+        for optimizer_class in (keras.optimizers.Adam, FlatAdam):
+            weights = [keras.Variable(np.array(w, "float32")) for w in _PROBE_START]
+            optimizer = optimizer_class(0.1)
+            optimizer.build(weights)
+            for step in _PROBE_GRADIENTS:
+                optimizer.apply(
+                    [ops.convert_to_tensor(np.array(g, "float32")) for g in step], weights
+                )
+            results.append([np.asarray(keras.ops.convert_to_numpy(w)) for w in weights])
+    except Exception as error:  # any failure of the internals means: do not use them
+        return f"its update failed on this Keras ({type(error).__name__}: {error})"
+    reference, flat = results
+    moved = any(not np.allclose(w, s) for w, s in zip(reference, _PROBE_START, strict=True))
+    if not moved or not all(
+        np.allclose(a, b, rtol=1e-5, atol=1e-6) for a, b in zip(reference, flat, strict=True)
+    ):
+        return "its updates differ from keras.optimizers.Adam's on this Keras"
+    return None
+
+
+def flat_adam_usable():
+    """Whether fits may use ``FlatAdam`` (else one ``InternalsFallbackWarning``)."""
+    problem = _problem()
+    if problem is not None:
+        warn_fallback("flat Adam update", problem, "keras.optimizers.Adam")
+    return problem is None
 
 
 class FlatAdam(keras.optimizers.Adam):

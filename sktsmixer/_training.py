@@ -13,11 +13,11 @@ import keras
 import numpy as np
 
 from sktsmixer._devices import n_replicas, round_up
-from sktsmixer._flat_adam import FlatAdam
+from sktsmixer._flat_adam import FlatAdam, flat_adam_usable
 from sktsmixer._quiet import no_retracing_notes
 from sktsmixer._tf_input import fit_input
 from sktsmixer._tf_references import ReleaseTensorFlowReferences
-from sktsmixer._xla_steps import StepGroups, grouped_train_function, steps_per_group
+from sktsmixer._xla_steps import StepGroups, install_grouped_steps, steps_per_group
 from sktsmixer.calibration import SplitConformal
 from sktsmixer.model import build_tsmixer, dense_flops
 from sktsmixer.model_ext import build_tsmixer_ext
@@ -246,19 +246,6 @@ def _context(est, panel, dynamic):
     }
 
 
-class _InterruptGuard(keras.callbacks.Callback):
-    """Records the weights to restore when training is interrupted."""
-
-    def __init__(self, early_stopping):
-        super().__init__()
-        self.early_stopping = early_stopping
-
-    def best_weights(self):
-        if self.early_stopping is not None and self.early_stopping.best_weights is not None:
-            return self.early_stopping.best_weights
-        return None
-
-
 def build_model(est, seed, layout):
     """The Keras model ``est`` trains (``build_tsmixer`` or, for named inputs, the Ext one)."""
     mode_1 = est.target_indices_ is not None
@@ -358,7 +345,7 @@ def train(est, prepared, seed):
     averaging = {"use_ema": True, "ema_momentum": est.weight_averaging} if averaged else {}
     # One flat Adam update instead of one per variable (see _flat_adam); its
     # update skips the replicas' gradient all-reduce, so one device only.
-    flat = keras.backend.backend() == "tensorflow" and replicas == 1
+    flat = keras.backend.backend() == "tensorflow" and replicas == 1 and flat_adam_usable()
     optimizer = (FlatAdam if flat else keras.optimizers.Adam)(est.learning_rate, **averaging)
     trainer.compile(
         optimizer=optimizer,
@@ -375,11 +362,9 @@ def train(est, prepared, seed):
         keras.backend.backend(), trainer.jit_compile, steps, replicas, not gathered
     )
     fit_batches = batches
-    if group > 1:
-        # The group is one execution of Keras' loop; its steps run in one XLA
-        # call (see _xla_steps).
-        trainer.steps_per_execution = 1
-        trainer.train_function = grouped_train_function(trainer)
+    # The group is one execution of Keras' loop; its steps run in one XLA
+    # call (see _xla_steps).
+    if group > 1 and install_grouped_steps(trainer):
         fit_batches = StepGroups(batches, group)
     history = keras.callbacks.History()
     callbacks, validation_data, stopper = [history], None, None

@@ -8,12 +8,19 @@ flat one) and each batch comes through
 tf.data's Python generator on its own. Here the loop is inside the
 compiled computation: one launch and one batch of batches per group. The
 steps, their order and their random numbers are those of Keras' loop.
+
+The function takes the place of Keras' own through ``trainer.train_function``,
+which Keras' ``fit`` reuses when it is set: ``install_grouped_steps``
+checks that the installed Keras still does, and leaves Keras' loop in
+place otherwise.
 """
 
 import math
 
 import keras
 import numpy as np
+
+from sktsmixer._fallbacks import warn_fallback
 
 
 def steps_per_group(backend, jit_compile, steps_per_execution, n_replicas, windows_in_backend):
@@ -93,3 +100,30 @@ def grouped_train_function(trainer):
         return run_group(stack, count)
 
     return train_function
+
+
+def install_grouped_steps(trainer):
+    """Make ``trainer.fit`` run ``grouped_train_function``; False if this Keras would not.
+
+    Keras' ``fit`` asks ``make_train_function()`` for the function to call,
+    which returns ``train_function`` when one is set. On a Keras where that
+    no longer holds, ``trainer`` keeps Keras' own loop and one
+    ``InternalsFallbackWarning`` says so; the caller must then feed it
+    plain batches, not ``StepGroups``.
+    """
+    function = grouped_train_function(trainer)
+    steps = trainer.steps_per_execution
+    trainer.steps_per_execution = 1  # a group is one execution of Keras' loop
+    trainer.train_function = function
+    try:
+        made = trainer.make_train_function()
+        kept = trainer.train_function is function and made in (None, function)
+    except Exception as error:  # any failure means: Keras' own loop
+        kept, reason = False, f"make_train_function failed ({type(error).__name__}: {error})"
+    else:
+        reason = "this Keras' fit does not call a train_function set on the model"
+    if not kept:
+        trainer.steps_per_execution = steps
+        trainer.train_function = None  # fit makes Keras' own
+        warn_fallback("grouped XLA training steps", reason, "Keras' own train function")
+    return kept

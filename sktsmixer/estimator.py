@@ -8,16 +8,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    check_array,
-    check_is_fitted,
-)
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from sktsmixer import _training
 from sktsmixer._devices import placed_for, resolve_distribution, scope
+from sktsmixer._sklearn_compat import Interval, StrOptions, validate_params
 from sktsmixer._uncertainty import UncertaintyMixin
 from sktsmixer.data import parse_panel
 from sktsmixer.forecasting import ForecastInputs, forecast_frame, future_rows
@@ -383,7 +378,7 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         self : TSMixerRegressor
             The fitted estimator.
         """
-        self._validate_params()
+        validate_params(self)
         before = dict(self.__dict__)
         # A warm start trains the fitted model in place: keep its weights to put back.
         weights = self.model_.get_weights() if self.warm_start and "model_" in before else None
@@ -458,11 +453,11 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
             X = X.iloc[:0]
             if self.series_column is not None and self.series_column in X.columns:
                 X = X.drop(columns=[self.series_column])
-        if hasattr(X, "columns") or reset:
-            _check_feature_names(self, X, reset=reset)
         shape = getattr(X, "shape", None)
-        if shape is not None and len(shape) == 2:
-            _check_n_features(self, X, reset=reset)
+        two_d = shape is not None and len(shape) == 2
+        if hasattr(X, "columns") or reset or two_d:
+            # Names always; the column count of 2-D input only (ensure_2d).
+            validate_data(self, X, reset=reset, skip_check_array=True, ensure_2d=two_d)
 
     # -------------------------------------------------------------- predict
 
