@@ -77,6 +77,45 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def cpu_flags():
+    """The CPU's feature flags (``/proc/cpuinfo``), or an empty list where unknown."""
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return line.split(":", 1)[1].split()
+    except OSError:
+        pass
+    return []
+
+
+def git_commit():
+    """The checked-out commit, with ``+dirty`` when tracked files differ from it."""
+    import subprocess
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    try:
+        run = lambda *a: subprocess.run(  # noqa: E731
+            ["git", *a], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        commit = run("rev-parse", "HEAD")
+        return commit + ("+dirty" if run("status", "--porcelain", "--untracked-files=no") else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def package_versions(names):
+    """Installed versions of ``names`` (None for a package that is not installed)."""
+    from importlib import metadata
+
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
 def machine():
     """Where and with what a figure was measured."""
     import keras
