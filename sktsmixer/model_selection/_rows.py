@@ -84,6 +84,7 @@ def row_keys(X, series_column):
         return ["series"], [index.get_level_values(0)], index.get_level_values(1)
     compound = isinstance(series_column, (list, tuple))
     names = list(series_column) if compound else [series_column]
+    compound = len(names) > 1  # a one-column list is that column, as for the estimator
     keys = []
     for name in names:
         if name in X.columns:
