@@ -250,6 +250,11 @@ def print_results(results, geo, args):
     _common.print_table(headers, rows)
 
 
+def count_test_runs(args):
+    """How often the test block has been run, this run included (quick runs do not count)."""
+    return _previous_test_runs(args) + (args.block == "test" and not args.quick)
+
+
 def _previous_test_runs(args):
     counts = []
     for path in {args.out, str(_common.RESULTS / "suite.json")}:
@@ -294,7 +299,7 @@ def main(argv=None):
     geo = summary(results, args)
     print()
     print_results(results, geo, args)
-    test_runs = _previous_test_runs(args) + (args.block == "test" and not args.quick)
+    test_runs = count_test_runs(args)
     payload = {
         "machine": _common.machine()
         | {"commit": _common.git_commit(), "cpu_flags": " ".join(_common.cpu_flags())},
