@@ -19,6 +19,7 @@ from sktsmixer._tf_input import fit_input
 from sktsmixer._tf_references import ReleaseTensorFlowReferences
 from sktsmixer._xla_steps import StepGroups, install_grouped_steps, steps_per_group
 from sktsmixer.calibration import SplitConformal
+from sktsmixer.categorical import keep_unscaled, model_categoricals
 from sktsmixer.model import build_tsmixer, dense_flops
 from sktsmixer.model_ext import build_tsmixer_ext
 from sktsmixer.preparation import (
@@ -57,9 +58,9 @@ def resolve_jit_compile(est, n_columns, windows_per_epoch):
         return bool(est.jit_compile)
     if keras.backend.backend() != "tensorflow":
         return "auto"  # JAX always compiles; torch.compile starts slower than it gains here
-    flops = dense_flops(est.input_size, est.horizon, n_columns, est.n_blocks, est.ff_dim)
+    flops = dense_flops(est.input_size_, est.horizon, n_columns, est.n_blocks, est.ff_dim)
     # Below the bar, Keras decides: XLA with a GPU, none on a CPU.
-    return True if 3 * flops * windows_per_epoch * est.epochs >= XLA_MIN_TRAINING_FLOPS else "auto"
+    return True if 3 * flops * windows_per_epoch * est.epochs_ >= XLA_MIN_TRAINING_FLOPS else "auto"
 
 
 # Series bigger than this are not copied into the backend: their windows are
@@ -88,12 +89,14 @@ def layout_of(est, n_dynamic):
     future = tuple(int(i) for i in est.future_indices_) + tuple(
         range(n_dynamic, n_dynamic + n_time)
     )
-    named = bool(future) or n_static > 0 or est.quantiles_ is not None
-    return WindowLayout(est.input_size, est.horizon, None, future, n_static, named)
+    # Category codes are encoded inside the Ext model only.
+    coded = bool(getattr(est, "categorical_encoding_", None))
+    named = bool(future) or n_static > 0 or est.quantiles_ is not None or coded
+    return WindowLayout(est.input_size_, est.horizon, None, future, n_static, named)
 
 
 def predict_batch_size(est, layout, n_columns):
-    per_window = est.input_size * n_columns
+    per_window = est.input_size_ * n_columns
     return int(max(1, min(1024, PREDICT_BUDGET_VALUES // per_window)))
 
 
@@ -105,8 +108,8 @@ def time_feature_rows(panel, names, dtype=np.float32):
 
 
 def _too_few_rows(est, n_rows, lookahead):
-    needed = est.input_size + lookahead + (max(lookahead, 1) if est.early_stopping else 0)
-    what = f"input_size={est.input_size}"
+    needed = est.input_size_ + lookahead + (max(lookahead, 1) if est.early_stopping else 0)
+    what = f"input_size={est.input_size_}"
     if lookahead:
         what += f" + horizon={est.horizon}"
     if est.early_stopping:
@@ -134,7 +137,7 @@ def prepare(est, panel, y, warm):
         observed = ~np.isnan(raw_targets)
         target_offsets = np.zeros(1, dtype=int)
     ends, codes = valid_window_ends(
-        panel.present, offsets, est.input_size, target_offsets, observed.any(axis=1)
+        panel.present, offsets, est.input_size_, target_offsets, observed.any(axis=1)
     )
     lookahead = int(target_offsets[-1])
     if len(ends) == 0:
@@ -147,7 +150,7 @@ def prepare(est, panel, y, warm):
             ends, codes, len(panel.labels), est.validation_fraction, gap
         )
         if not train.any():
-            if n_rows < est.input_size + lookahead + gap:
+            if n_rows < est.input_size_ + lookahead + gap:
                 raise _too_few_rows(est, n_rows, lookahead)
             raise ValueError(
                 f"Too few windows to hold out validation_fraction={est.validation_fraction} "
@@ -172,6 +175,9 @@ def prepare(est, panel, y, warm):
             est._static_mean = panel.static.mean(axis=0)
             std = panel.static.std(axis=0)
             est._static_scale = np.where(std > 0, std, 1.0)
+        # Category codes are labels: never standardised (see categorical).
+        keep_unscaled(est, est.series_mean_, est.series_scale_)
+        keep_unscaled(est, est._static_mean, est._static_scale, static=True)
     block_codes = [est._series_codes.get(label) for label in panel.labels]
     mean, scale = block_statistics(est, panel, block_codes)
     standardize_blocks(dynamic, offsets, mean, scale)
@@ -222,6 +228,7 @@ def block_statistics(est, panel, block_codes):
     for i, c in enumerate(block_codes):
         mean[i] = est.series_mean_[c] if c is not None else own_mean[i]
         scale[i] = est.series_scale_[c] if c is not None else own_scale[i]
+    keep_unscaled(est, mean, scale)  # a new series' own statistics of codes, too
     return mean, scale
 
 
@@ -233,7 +240,7 @@ def scaled_static(est, panel):
 
 def _context(est, panel, dynamic):
     """The last ``input_size - 1`` scaled rows of every series, and what follows them."""
-    lead = est.input_size - 1
+    lead = est.input_size_ - 1
     rows = np.empty((len(panel.labels), lead, dynamic.shape[1]), dtype="float32")
     for i in range(len(panel.labels)):
         block = dynamic[panel.offsets[i] : panel.offsets[i + 1]][-lead:] if lead else dynamic[:0]
@@ -261,7 +268,7 @@ def build_model(est, seed, layout):
         known_ahead = set(layout.future_columns)
         n_past = len(est._dynamic_names) + 2 * len(est.time_feature_names_)
         return build_tsmixer_ext(
-            input_size=est.input_size,
+            input_size=est.input_size_,
             horizon=est.horizon,
             n_past_features=n_past,
             target_indices=est.target_indices_.tolist(),
@@ -271,21 +278,22 @@ def build_model(est, seed, layout):
             n_blocks=est.n_blocks,
             ff_dim=est.ff_dim,
             hidden_dim=est.embed_dim,
-            dropout=est.dropout,
+            dropout=est.dropout_,
             norm=est.norm,
             revin=revin,
             revin_channels=[c for c in range(n_past) if c not in known_ahead],
             seed=seed,
+            **model_categoricals(est),
         )
     return build_tsmixer(
-        input_size=est.input_size,
+        input_size=est.input_size_,
         n_features=len(est._dynamic_names),
         horizon=est.horizon if mode_1 else 1,
         target_indices=est.target_indices_.tolist() if mode_1 else None,
         n_targets=None if mode_1 else est.n_outputs_,
         n_blocks=est.n_blocks,
         ff_dim=est.ff_dim,
-        dropout=est.dropout,
+        dropout=est.dropout_,
         norm=est.norm,
         revin=revin,
         embed_dim=est.embed_dim,
@@ -333,7 +341,7 @@ def train(est, prepared, seed):
         train_codes,
         est.batch_size,
         shuffle_seed=seed,
-        max_batches=est.steps_per_epoch,
+        max_batches=est.steps_per_epoch_,
         multiple_of=replicas,
         # prepare made these arrays for this fit alone (a warm start makes new ones).
         shuffle_in_place=True,
@@ -372,7 +380,7 @@ def train(est, prepared, seed):
         n_columns = prepared.series.shape[1]
         batch = round_up(predict_batch_size(est, prepared.layout, n_columns), replicas)
         validation_data = batches_of(*prepared.validation, batch, multiple_of=replicas)
-        stopper = keras.callbacks.EarlyStopping(patience=est.patience, restore_best_weights=True)
+        stopper = keras.callbacks.EarlyStopping(patience=est.patience_, restore_best_weights=True)
         if averaged:
             # Listed before the stopper: the hold-out is scored, and the best
             # weights are kept, with the averaged weights in the model; the
@@ -384,7 +392,7 @@ def train(est, prepared, seed):
         with no_retracing_notes():
             trainer.fit(
                 fit_input(fit_batches),
-                epochs=est.epochs,
+                epochs=est.epochs_,
                 validation_data=fit_input(validation_data),
                 callbacks=callbacks,
                 # The batches shuffle themselves with their own generator; Keras'

@@ -18,34 +18,79 @@ class UncertaintyMixin:
     meant for other classes.
     """
 
-    def predict_quantiles(self, X, quantiles=None, future=None):
-        """The learned quantiles, for an estimator fitted with ``loss="quantile"``.
+    def predict_quantiles(self, X, quantiles=None, future=None, calibrated=True):
+        """Forecast quantiles, calibrated on the hold-out by default.
 
         Parameters
         ----------
         X : array-like or DataFrame
-        quantiles : sequence of float, default=None
-            A subset of ``quantiles_``; None: all of them.
+        quantiles : sequence of float in (0, 1), default=None
+            The levels. None: ``quantiles_`` for a model fitted with
+            ``loss="quantile"``, else the ``quantiles`` parameter (by default
+            0.1, 0.5, 0.9). A model fitted with ``loss="quantile"`` gives
+            only the levels it learned.
         future : DataFrame or ndarray, default=None
             As in ``predict``.
+        calibrated : bool, default=True
+            True: every level ``tau`` is shifted, per horizon step and
+            target, by the ``tau``-quantile of its errors on the
+            early-stopping hold-out (conformalised quantile regression), so
+            that on data like the hold-out the truth falls below it with
+            probability ``tau``; a point model's levels are its point
+            forecast plus the hold-out's error quantiles. Needs
+            ``early_stopping=True``. False: the quantiles the model learned,
+            as they are (``loss="quantile"`` only); a neural network's
+            pinball-trained quantiles often cover less than their nominal
+            range on new data.
 
         Returns
         -------
         y_quantiles : ndarray of shape ``predict(X).shape + (n_quantiles,)``
-            In the order of ``quantiles`` (increasing for None); learned
-            quantiles never cross.
+            In increasing order of level; the levels never cross.
         """
         check_is_fitted(self)
-        if self.quantiles_ is None:
-            raise ValueError(
-                "predict_quantiles needs an estimator fitted with loss='quantile'; this one "
-                f"was fitted with loss={self.loss!r}. Use predict_interval for calibrated "
-                "intervals around its point forecast."
-            )
-        picked = self._quantile_positions(quantiles)
+        levels = self._quantile_levels(quantiles, calibrated)
         inputs = self._inputs(X, future)
-        values = inputs.unscale(inputs.raw[..., picked])
-        return np.stack([self._layout(values[..., i]) for i in range(len(picked))], axis=-1)
+        values = self._quantile_values(inputs, levels, calibrated)
+        return np.stack([self._layout(values[..., i]) for i in range(len(levels))], axis=-1)
+
+    def _quantile_levels(self, quantiles, calibrated):
+        """The increasing levels asked, checked against what the model can give."""
+        if self.quantiles_ is None and not calibrated:
+            raise ValueError(
+                "predict_quantiles(calibrated=False) returns learned quantiles, and this "
+                f"estimator was fitted with loss={self.loss!r}. Pass calibrated=True (hold-out "
+                "error quantiles around the point forecast) or refit with loss='quantile'."
+            )
+        if calibrated and self.calibration_ is None:
+            raise ValueError(
+                "Calibrated quantiles are calibrated on the early-stopping hold-out, and this "
+                "estimator was fitted with early_stopping=False. Refit with "
+                "early_stopping=True"
+                + (", or pass calibrated=False." if self.quantiles_ is not None else ".")
+            )
+        if self.quantiles_ is not None:
+            return np.sort(self.quantiles_[self._quantile_positions(quantiles)])
+        levels = np.atleast_1d(
+            np.asarray(self.quantiles if quantiles is None else quantiles, dtype=np.float64)
+        )
+        if levels.ndim != 1 or not len(levels) or np.any((levels <= 0) | (levels >= 1)):
+            raise ValueError(f"quantiles must be levels in (0, 1), got {quantiles!r}.")
+        return np.unique(levels)
+
+    def _quantile_values(self, inputs, levels, calibrated):
+        """Quantiles ``(n, steps, n_targets, n_levels)`` in the units of the data."""
+        if calibrated:
+            if self.quantiles_ is None:
+                scaled = self.calibration_.quantiles(inputs.point(), None, levels)
+            else:
+                # All learned levels are calibrated and sorted together, so a
+                # subset asked for is the same values as in the full set.
+                every = self.calibration_.quantiles(inputs.point(), inputs.raw, self.quantiles_)
+                scaled = every[..., self._quantile_positions(levels)]
+        else:
+            scaled = inputs.raw[..., self._quantile_positions(levels)]
+        return inputs.unscale(scaled)
 
     def predict_interval(self, X, coverage=0.9, future=None, adapt_rate=None):
         """Split-conformal prediction intervals, calibrated on the hold-out.

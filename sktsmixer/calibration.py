@@ -225,6 +225,46 @@ class SplitConformal:
         margin = conformal_quantile(self._calibration_scores(pair), coverage)
         return self._bounds(y_point, y_quantiles, margin, pair)
 
+    def quantiles(self, y_point, y_quantiles, levels):
+        """Calibrated quantiles ``(..., steps, n_targets, n_levels)`` of new forecasts.
+
+        Each level ``tau`` is calibrated on its own, per horizon step and
+        target: the forecast it is built on (the point forecast, or the
+        learned quantile ``tau`` of a quantile model) is shifted by the
+        empirical ``tau``-quantile of the hold-out's errors ``y_true -
+        forecast``. On exchangeable errors a shifted level is exceeded with
+        probability ``tau`` (one-sided conformalised quantile regression),
+        whatever the model's own quantiles said; sorting the shifted levels
+        keeps them from crossing, and can only bring each nearer to its
+        nominal rate.
+
+        Parameters
+        ----------
+        y_point : ndarray of shape (n, steps, n_targets)
+        y_quantiles : ndarray of shape (n, steps, n_targets, n_levels) or None
+            The learned quantiles at ``levels`` (None: calibrate around
+            ``y_point``).
+        levels : sequence of float in (0, 1)
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n, steps, n_targets, n_levels)
+        """
+        levels = np.asarray(levels, dtype=np.float64)
+        if y_quantiles is None or self.y_quantiles is None:
+            bases = [y_point] * len(levels)
+            held_out = [self.y_point] * len(levels)
+        else:
+            positions = [int(np.flatnonzero(np.isclose(self.levels, tau))[0]) for tau in levels]
+            bases = [y_quantiles[..., i] for i in positions]
+            held_out = [self.y_quantiles[..., i] for i in positions]
+        out = []
+        for tau, base, fitted in zip(levels, bases, held_out):
+            errors = self.y_true - fitted
+            shift = _level_shift(errors, tau)
+            out.append(base + shift)
+        return np.sort(np.stack(out, axis=-1), axis=-1)
+
     def adaptive_interval(self, y_point, y_quantiles, y_true, series, times, coverage, rate):
         """Bounds like ``interval``, with margins adapted along every series.
 
@@ -239,3 +279,25 @@ class SplitConformal:
             self._calibration_scores(pair), scores, series, times, coverage, rate
         )
         return self._bounds(y_point, y_quantiles, margin, pair)
+
+
+def _level_shift(errors, tau):
+    """The conformal ``tau``-quantile over windows of ``errors`` (n, steps, n_targets).
+
+    Per step and target, the ``k``-th smallest of the ``n`` observed errors
+    with split conformal prediction's finite-sample rank: ``k = ceil((n + 1)
+    tau)`` for an upper level (exceeded with probability at most ``1 -
+    tau``), ``k = floor((n + 1) tau)`` for a lower one (undercut with
+    probability at most ``tau``), clipped to ``1 ... n``. A step and target
+    without any observed hold-out value gets no shift.
+    """
+    flat = errors.reshape(len(errors), -1)
+    shift = np.zeros(flat.shape[1], dtype=np.float64)
+    for j in range(flat.shape[1]):
+        column = np.sort(flat[:, j][~np.isnan(flat[:, j])])
+        n = len(column)
+        if not n:
+            continue
+        k = math.ceil((n + 1) * tau) if tau >= 0.5 else math.floor((n + 1) * tau)
+        shift[j] = column[min(max(k, 1), n) - 1]
+    return shift.reshape(errors.shape[1:]).astype(np.float32)

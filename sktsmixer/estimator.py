@@ -14,7 +14,15 @@ from sktsmixer import _training
 from sktsmixer._devices import placed_for, resolve_distribution, scope
 from sktsmixer._sklearn_compat import Interval, StrOptions, validate_params
 from sktsmixer._uncertainty import UncertaintyMixin
-from sktsmixer.data import parse_panel
+from sktsmixer.categorical import warn_unseen
+from sktsmixer.adaptive import (
+    auto_dropout,
+    auto_input_size,
+    auto_schedule,
+    estimate_season_length,
+    season_lengths,
+)
+from sktsmixer.data import key_names, parse_panel
 from sktsmixer.forecasting import ForecastInputs, forecast_frame, future_rows
 from sktsmixer.losses import LOSSES
 from sktsmixer.roles import check_mode, check_y, column_roles
@@ -37,6 +45,7 @@ _ARCHITECTURE = (
     "embed_dim",
     "loss",
     "quantiles",
+    "categorical_embedding",
 )
 
 
@@ -101,11 +110,36 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
     static_columns : list or None, default=None
         Columns constant within a series (store size, region code); they
         condition the mixing of every block.
-    series_column : str or None, default=None
-        Column (or index level) of a long DataFrame naming the series. A
-        DataFrame with a two-level ``(series, time)`` MultiIndex is a panel
-        without it. A series not seen in ``fit`` is scaled with the
-        statistics of its rows in ``X`` and its statics are read from ``X``.
+    series_column : str, list or None, default=None
+        Column (or index level) of a long DataFrame naming the series, or a
+        list of them for a compound key (``["Region", "State", "Purpose"]``;
+        columns and index levels may be mixed, and the index then keeps one
+        level, the time). A compound key names every series by a tuple
+        (``series_labels_``) and is kept as those columns in the outputs:
+        ``forecast`` is indexed by the key's levels and the time. A
+        one-element list is the same as its name. A DataFrame with a
+        two-level ``(series, time)`` MultiIndex is a panel without it. A
+        series not seen in ``fit`` is scaled with the statistics of its
+        rows in ``X`` and its statics are read from ``X``.
+    categorical_embedding : "auto", "onehot", int or dict, default="auto"
+        How text (``object``, ``string``) and ``category`` columns are fed to
+        the model, in any role (static, future or past-only; they are never
+        targets, and need ``fit(X)`` with ``y=None``). ``fit`` learns every
+        such column's categories (a ``category`` dtype's own, else the
+        sorted values seen) and reads it as integer codes, which are never
+        standardised; the model's first layer turns each code into a
+        vector. "auto": one-hot when the column has at most 16 categories,
+        else a learned embedding of ``min(32, ceil(2 * sqrt(K)))`` channels
+        for ``K`` categories, the TSMixer-Ext paper's way for many
+        categories (a one-hot of thousands of stores would cost thousands
+        of channels in every window). "onehot": one-hot for every column.
+        An int: an embedding of that size for every column. A dict maps
+        column names to one of these ("auto" for the columns it leaves
+        out). Codes rather than one-hot columns in the data keep the
+        windows one channel per column, whatever the encoding. A value not
+        seen in ``fit`` is read as unknown (the zero vector) with one
+        warning naming the columns and values, never an error; a boolean
+        column is a number (0/1).
     time_features : None, "auto" or list of str, default=None
         Calendar features from the ``DatetimeIndex`` as sine/cosine pairs,
         known ahead: names from ``"minute", "hour", "dayofweek",
@@ -222,7 +256,15 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
     quantiles_ : ndarray or None
         Quantile levels learned (``loss="quantile"``).
     series_labels_ : list
-        The series seen in ``fit`` (``[None]`` for one series).
+        The series seen in ``fit`` (``[None]`` for one series), in order of
+        first appearance; a tuple of the key's values for a compound
+        ``series_column``.
+    categories_ : dict
+        Column name -> ``pandas.Index`` of the categories learned for every
+        categorical column (code ``i + 1`` is category ``i``; 0 is unknown).
+    categorical_encoding_ : dict
+        Column name -> ``("onehot", n_categories)`` or ``("embedding",
+        size)``: how the model encodes it (see ``categorical_embedding``).
     history_ : dict of list of float
         Per-epoch training ``"loss"`` (and ``"val_loss"``) on scaled data.
     n_iter_ : int
@@ -255,16 +297,21 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "input_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "input_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
         "target_columns": [None, str, numbers.Integral, "array-like"],
         "future_columns": [None, str, "array-like"],
         "static_columns": [None, str, "array-like"],
-        "series_column": [None, str, numbers.Integral],
+        "series_column": [None, str, numbers.Integral, list],
+        "categorical_embedding": [
+            StrOptions({"auto", "onehot"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+            dict,
+        ],
         "time_features": [None, StrOptions({"auto"}), "array-like"],
         "n_blocks": [Interval(numbers.Integral, 1, None, closed="left")],
         "ff_dim": [Interval(numbers.Integral, 1, None, closed="left")],
-        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left"), StrOptions({"auto"})],
         "norm": [StrOptions({"batch", "layer"})],
         "revin": ["boolean", StrOptions({"auto"})],
         "embed_dim": [None, Interval(numbers.Integral, 1, None, closed="left")],
@@ -273,10 +320,11 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "weight_averaging": [None, Interval(numbers.Real, 0, 1, closed="neither")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "max_steps": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "steps_per_epoch": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
-        "patience": [Interval(numbers.Integral, 1, None, closed="left")],
+        "patience": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "context": [StrOptions({"auto", "continue", "pad"})],
         "random_state": ["random_state"],
@@ -293,16 +341,16 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        input_size=48,
+        input_size="auto",
         horizon=12,
         target_columns=None,
         future_columns=None,
         static_columns=None,
         series_column=None,
-        time_features=None,
+        time_features="auto",
         n_blocks=2,
         ff_dim=64,
-        dropout=0.9,
+        dropout="auto",
         norm="batch",
         revin="auto",
         embed_dim=None,
@@ -311,10 +359,11 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         learning_rate=1e-3,
         weight_averaging=None,
         batch_size=32,
-        epochs=100,
+        epochs="auto",
+        max_steps="auto",
         steps_per_epoch=None,
         early_stopping=True,
-        patience=10,
+        patience="auto",
         validation_fraction=0.1,
         context="auto",
         random_state=None,
@@ -322,6 +371,7 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         warm_start=False,
         devices=None,
         jit_compile="auto",
+        categorical_embedding="auto",
     ):
         self.input_size = input_size
         self.horizon = horizon
@@ -342,6 +392,7 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         self.weight_averaging = weight_averaging
         self.batch_size = batch_size
         self.epochs = epochs
+        self.max_steps = max_steps
         self.steps_per_epoch = steps_per_epoch
         self.early_stopping = early_stopping
         self.patience = patience
@@ -352,6 +403,7 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         self.warm_start = warm_start
         self.devices = devices
         self.jit_compile = jit_compile
+        self.categorical_embedding = categorical_embedding
 
     # ------------------------------------------------------------------ fit
 
@@ -400,9 +452,13 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         params = self.get_params(deep=False)
         check_mode(params, y)
         self._check_input_names(X, reset=not warm)
-        panel, names, dynamic_names = parse_panel(X, self.series_column, self.static_columns)
+        panel, names, dynamic_names = parse_panel(
+            X, self.series_column, self.static_columns, categories=self._categories(warm)
+        )
+        warn_unseen(panel.unseen, stacklevel=4)
         y_checked = None if y is None else check_y(y, len(panel.rows))
         if not warm:
+            params = self._decide_from_data(params, panel, y_checked)
             roles = column_roles(params, names, dynamic_names, panel, y_checked)
             self._set_roles(roles)
             self._architecture = {name: getattr(self, name) for name in _ARCHITECTURE}
@@ -412,6 +468,7 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
             # them is 4 bytes a row of a big panel.
             panel = dataclasses.replace(panel, rows=None)
         prepared = _training.prepare(self, panel, y_checked, warm)
+        self._decide_schedule(len(prepared.train[0]), warm)
         del panel  # its row maps are not needed to train (on big panels: 5 bytes a row)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         if not warm:
@@ -420,6 +477,39 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         self.calibration_ = _training.calibrate(self, prepared)
         self._context = prepared.context
         return self
+
+    def _decide_from_data(self, params, panel, y):
+        """Resolve ``input_size`` and ``time_features`` (see :mod:`sktsmixer.adaptive`)."""
+        if panel.index_kind == "datetime" and panel.step is not None:
+            period, cycle = season_lengths(panel.step)
+        else:
+            blocks = [
+                panel.dynamic[panel.offsets[i] : panel.offsets[i + 1]]
+                for i in range(len(panel.labels))
+            ]
+            if y is not None:
+                blocks = [y.reshape(len(y), -1)]
+            period = estimate_season_length(blocks)
+            cycle = 2 * period if period > 1 else 1
+        self.season_length_ = int(period)
+        horizon = self.horizon if y is None else 1
+        if self.input_size == "auto":
+            self.input_size_ = auto_input_size(horizon, period, cycle, panel.lengths)
+        else:
+            self.input_size_ = int(self.input_size)
+        spec = self.time_features
+        if spec == "auto" and (y is not None or panel.index_kind != "datetime"):
+            spec = None  # no calendar to read: the windows carry the cycles
+        return {**params, "time_features": spec}
+
+    def _decide_schedule(self, n_windows, warm):
+        """Resolve ``dropout``, ``epochs``, ``steps_per_epoch`` and ``patience``."""
+        if not warm:
+            self.dropout_ = auto_dropout(n_windows) if self.dropout == "auto" else self.dropout
+        n_batches = max(1, -(-n_windows // self.batch_size))
+        self.epochs_, self.steps_per_epoch_, self.patience_ = auto_schedule(
+            n_batches, self.epochs, self.max_steps, self.steps_per_epoch, self.patience
+        )
 
     def _check_warm_start(self, y):
         if (y is None) != (self.target_indices_ is not None):
@@ -445,14 +535,22 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         self.n_outputs_ = roles.n_outputs
         self._y_ndim = roles.y_ndim
         self._dynamic_names = roles.dynamic_names
+        self._static_names = roles.static_names
+        self.categories_ = roles.categories
+        self.categorical_encoding_ = roles.categorical_encoding
+
+    def _categories(self, fitted=True):
+        """The categories learned in ``fit`` (None: learn them)."""
+        return getattr(self, "categories_", {}) if fitted else None
 
     def _check_input_names(self, X, reset):
         if isinstance(X, pd.DataFrame):
             # The value columns only (an empty frame, no copy of the data): a
             # panel with the series as a column or as an index level is the same.
             X = X.iloc[:0]
-            if self.series_column is not None and self.series_column in X.columns:
-                X = X.drop(columns=[self.series_column])
+            key = [c for c in key_names(self.series_column) if c in X.columns]
+            if key:
+                X = X.drop(columns=key)
         shape = getattr(X, "shape", None)
         two_d = shape is not None and len(shape) == 2
         if hasattr(X, "columns") or reset or two_d:
@@ -506,7 +604,8 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
             Adds ``"{name}_lower"`` and ``"{name}_upper"`` columns: the
             conformal interval of that coverage.
         quantiles : sequence of float or None, default=None
-            Adds ``"{name}_q{level}"`` columns with those learned quantiles.
+            Adds ``"{name}_q{level}"`` columns with those quantiles,
+            calibrated on the hold-out as in ``predict_quantiles``.
         adapt_rate : float in (0, 1) or None, default=None
             With ``coverage``: the interval's margin adapted to the errors of
             the forecasts made inside ``X``, as in ``predict_interval`` (this
@@ -547,11 +646,9 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
             inputs = inputs.take(inputs.last_rows())
         point = inputs.unscale(inputs.point())
         if quantiles is not None:
-            picked = self._quantile_positions(quantiles) if self.quantiles_ is not None else None
-            if picked is None:
-                self.predict_quantiles(None)  # raises the explanation
-            values = inputs.unscale(inputs.raw[..., picked])
-            extra += [(f"q{self.quantiles_[i]:g}", values[..., n]) for n, i in enumerate(picked)]
+            levels = self._quantile_levels(quantiles, calibrated=True)
+            values = self._quantile_values(inputs, levels, calibrated=True)
+            extra += [(f"q{tau:g}", values[..., n]) for n, tau in enumerate(levels)]
         index = inputs.forecast_index()
         if index is None and not extra:
             return point[0]
@@ -563,8 +660,12 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
     def _inputs(self, X, future, last_only=False):
         check_is_fitted(self)
         self._check_input_names(X, reset=False)
-        panel, _, _ = parse_panel(X, self.series_column, self.static_columns)
-        rows = future_rows(self, panel, future)
+        panel, _, _ = parse_panel(
+            X, self.series_column, self.static_columns, categories=self._categories()
+        )
+        unseen = dict(panel.unseen)
+        rows = future_rows(self, panel, future, unseen)
+        warn_unseen(unseen, stacklevel=4)
         distribution = resolve_distribution(self.devices, for_prediction=True)
         if not placed_for(self.model_, distribution):
             distribution = None
@@ -623,6 +724,15 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
 
     def __setstate__(self, state):
         state.setdefault("devices", None)  # pickled before the parameter existed
+        state.setdefault("max_steps", "auto")
+        if "model_" in state and "input_size_" not in state:
+            # Fitted before the settings decided from the data: they were the parameters.
+            state["input_size_"] = state["input_size"]
+            state["dropout_"] = state["dropout"]
+            state["epochs_"] = state["epochs"]
+            state["steps_per_epoch_"] = state["steps_per_epoch"]
+            state["patience_"] = state["patience"]
+            state["season_length_"] = None
         super().__setstate__(state)
 
     def __sklearn_tags__(self):

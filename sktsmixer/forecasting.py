@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sktsmixer import _training
-from sktsmixer.data import parse_panel
+from sktsmixer.data import key_names, parse_panel, series_key
 from sktsmixer.preparation import fill_forward, standardize_blocks
 from sktsmixer.time_features import time_feature_matrix
 from sktsmixer.windowing import predict_windows
@@ -20,8 +20,11 @@ from sktsmixer.windowing import predict_windows
 __all__ = ["ForecastInputs", "future_rows"]
 
 
-def future_rows(est, panel, future):
-    """Check ``future`` and return its values ``(n_series, horizon, n_future)``, or None."""
+def future_rows(est, panel, future, unseen=None):
+    """Check ``future`` and return its values ``(n_series, horizon, n_future)``, or None.
+
+    Categories of ``future`` not seen in ``fit`` are added to ``unseen``.
+    """
     names = [est._dynamic_names[i] for i in est.future_indices_]
     if future is None:
         return None
@@ -31,7 +34,14 @@ def future_rows(est, panel, future):
             "with future_columns=[...] or drop future=."
         )
     horizon = est.horizon
+    categories = getattr(est, "categories_", None) or {}
     if not isinstance(future, pd.DataFrame):
+        coded = [name for name in names if name in categories]
+        if coded:
+            raise ValueError(
+                f"future_columns {coded} hold categories: pass future= as a DataFrame with "
+                "those columns (an array holds no category labels)."
+            )
         values = np.asarray(future, dtype=np.float64)
         if len(panel.labels) > 1 or values.shape != (horizon, len(names)):
             raise ValueError(
@@ -48,10 +58,12 @@ def future_rows(est, panel, future):
             f"future lacks the column(s) {missing}; it must hold the future_columns {names} "
             f"for the next {horizon} rows after X."
         )
-    keep = names + (
-        [est.series_column] if est.series_column in getattr(future, "columns", []) else []
-    )
-    f_panel, _, f_dynamic = parse_panel(future[keep], est.series_column)
+    keep = names + [c for c in key_names(est.series_column) if c in future.columns]
+    f_panel, _, f_dynamic = parse_panel(future[keep], est.series_column, categories=categories)
+    if unseen is not None:
+        for name, values in f_panel.unseen.items():
+            known = unseen.setdefault(name, [])
+            known.extend(v for v in values if v not in known)
     found = {label: i for i, label in enumerate(f_panel.labels)}
     out = np.empty((len(panel.labels), horizon, len(names)))
     for i, label in enumerate(panel.labels):
@@ -85,7 +97,7 @@ class ForecastInputs:
 
     def __init__(self, est, panel, X, future, last_only=False):
         self.est, self.panel = est, panel
-        lead, trail = est.input_size - 1, est.horizon
+        lead, trail = est.input_size_ - 1, est.horizon
         lengths = panel.lengths
         n_series = len(panel.labels)
         codes = [est._series_codes.get(label) for label in panel.labels]
@@ -100,7 +112,7 @@ class ForecastInputs:
         # last row only keeps the last input_size + trail of them (big panels:
         # no copy of the whole history).
         extended = lengths + lead + trail
-        kept = np.minimum(extended, est.input_size + trail) if last_only else extended
+        kept = np.minimum(extended, est.input_size_ + trail) if last_only else extended
         skip = extended - kept
         ext_offsets = np.concatenate([[0], np.cumsum(kept)])
         n_dyn, names = dynamic.shape[1], est.time_feature_names_
@@ -153,7 +165,7 @@ class ForecastInputs:
         self.raw[self.needs_future] = np.nan
 
     def _lead_rows(self, X, i, code, block):
-        est, lead = self.est, self.est.input_size - 1
+        est, lead = self.est, self.est.input_size_ - 1
         context = est._context
         continues = code is not None and (
             (est.context == "continue" and len(self.panel.labels) == 1)
@@ -231,10 +243,16 @@ class ForecastInputs:
         starts = [panel.next_label(i) for i in range(len(panel.labels))]
         if len(panel.labels) == 1 and panel.labels[0] is None:
             return _steps_after(panel, starts[0], est.horizon).rename(panel.time_name)
-        labels = np.repeat(np.asarray(panel.labels, dtype=object), est.horizon)
         times = _continued_times(panel, starts, est.horizon)
-        name = est.series_column if est.series_column is not None else "series"
-        return pd.MultiIndex.from_arrays([labels, times], names=[name, panel.time_name or "time"])
+        key = series_key(est.series_column)
+        time_name = panel.time_name or "time"
+        if isinstance(key, list):  # a compound key: one level per key column
+            labels = pd.MultiIndex.from_tuples(panel.labels).repeat(est.horizon)
+            levels = [labels.get_level_values(i) for i in range(len(key))]
+            return pd.MultiIndex.from_arrays([*levels, times], names=[*key, time_name])
+        labels = np.repeat(np.asarray(panel.labels, dtype=object), est.horizon)
+        name = key if key is not None else "series"
+        return pd.MultiIndex.from_arrays([labels, times], names=[name, time_name])
 
 
 def _steps_after(panel, start, horizon):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from sktsmixer.data import column_positions
+from sktsmixer.categorical import resolve_encodings
+from sktsmixer.data import column_positions, key_names
 from sktsmixer.time_features import resolve_time_features
 
 __all__ = ["ColumnRoles", "check_mode", "check_y", "column_roles"]
@@ -30,10 +31,15 @@ class ColumnRoles:
     n_outputs: int
     y_ndim: object
     dynamic_names: list
+    static_names: list
+    categories: dict
+    categorical_encoding: dict
 
 
 def check_mode(params, y):
-    """Refuse the forecasting-only parameters of ``params`` (a dict) when ``y`` is given."""
+    """Refuse the forecasting-only parameters of ``params`` (a dict) when ``y`` is given,
+    and a series key column named in another role."""
+    _check_key_roles(params)
     if y is None:
         return
     used = [
@@ -41,7 +47,8 @@ def check_mode(params, y):
         for name in ("target_columns", "future_columns", "static_columns", "series_column")
         if params[name] is not None
     ]
-    used += ["time_features"] if params["time_features"] is not None else []
+    # "auto" (the default) reads no calendar when y is given.
+    used += ["time_features"] if params["time_features"] not in (None, "auto") else []
     used += ["loss='quantile'"] if params["loss"] == "quantile" else []
     if used:
         raise ValueError(
@@ -49,6 +56,20 @@ def check_mode(params, y):
             "y given, every column of X is a past input; shift a known-ahead column "
             "yourself (X['temp_next'] = X['temp'].shift(-k)) or call fit(X) without y."
         )
+
+
+def _check_key_roles(params):
+    key = key_names(params["series_column"])
+    for role in ("target_columns", "future_columns", "static_columns"):
+        spec = params[role]
+        listed = [spec] if isinstance(spec, (str, int, np.integer)) else list(spec or [])
+        shared = [c for c in listed if any(c == k for k in key)]
+        if shared:
+            raise ValueError(
+                f"{shared} name the series (series_column={params['series_column']!r}) and "
+                f"cannot also be {role}. To use a key column as a static input too, copy "
+                "it under another name (X.assign(region_code=X['Region']))."
+            )
 
 
 def check_y(y, n_rows):
@@ -74,6 +95,16 @@ def column_roles(params, names, dynamic_names, panel, y):
     vary in time (not static), ``y`` the checked ``y`` or None.
     """
     n = len(names)
+    categories = dict(panel.categories)
+    if y is not None and categories:
+        raise ValueError(
+            f"Column(s) {list(categories)} of X hold text or categories, which are read "
+            "only by fit(X) with y=None. With y given, encode them first (e.g. "
+            "OneHotEncoder in a ColumnTransformer)."
+        )
+    static_names = [
+        names[i] for i in column_positions(params["static_columns"], names, n, "static_columns")
+    ]
     future_indices = np.asarray(
         [
             dynamic_names.index(names[i])
@@ -93,12 +124,17 @@ def column_roles(params, names, dynamic_names, panel, y):
         n_outputs=0,
         y_ndim=None if y is None else y.ndim,
         dynamic_names=list(dynamic_names),
+        static_names=static_names,
+        categories=categories,
+        categorical_encoding=resolve_encodings(categories, params["categorical_embedding"]),
     )
     if y is not None:
         roles.n_outputs = 1 if y.ndim == 1 else y.shape[1]
         roles.target_names = list(range(roles.n_outputs))
         return roles
-    targets = _target_positions(params["target_columns"], names, dynamic_names, future_indices)
+    targets = _target_positions(
+        params["target_columns"], names, dynamic_names, future_indices, categories
+    )
     roles.target_indices = np.asarray(targets)
     roles.target_names = [dynamic_names[i] for i in targets]
     roles.n_outputs = len(targets)
@@ -113,10 +149,20 @@ def _quantile_levels(params):
     return np.unique(np.append(levels, 0.5))
 
 
-def _target_positions(target_columns, names, dynamic_names, future_indices):
+def _target_positions(target_columns, names, dynamic_names, future_indices, categories):
     known_ahead = set(future_indices.tolist())
     if target_columns is None:
-        targets = [i for i in range(len(dynamic_names)) if i not in known_ahead]
+        # Categorical columns are inputs: their codes are labels, not values to forecast.
+        targets = [
+            i
+            for i in range(len(dynamic_names))
+            if i not in known_ahead and dynamic_names[i] not in categories
+        ]
+        if not targets:
+            raise ValueError(
+                "X has no numeric time-varying column left to forecast: every one is a "
+                "future or categorical column. Pass target_columns, or a numeric target."
+            )
     else:
         positions = column_positions(target_columns, names, len(names), "target_columns")
         if any(names[i] not in dynamic_names for i in positions):
@@ -125,6 +171,12 @@ def _target_positions(target_columns, names, dynamic_names, future_indices):
                 "columns cannot be forecast."
             )
         targets = [dynamic_names.index(names[i]) for i in positions]
+        text = [dynamic_names[i] for i in targets if dynamic_names[i] in categories]
+        if text:
+            raise ValueError(
+                f"target_columns={target_columns!r} names categorical column(s) {text}; "
+                "categories are inputs and cannot be forecast. Forecast a numeric column."
+            )
     overlap = set(targets) & known_ahead
     if overlap or not targets:
         raise ValueError(

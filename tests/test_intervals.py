@@ -71,6 +71,12 @@ def tiny_quantile(noisy):
 
 
 @pytest.fixture(scope="session")
+def tiny_point(noisy):
+    """A barely trained point model with a 25% hold-out."""
+    return small(epochs=2, validation_fraction=0.25).fit(noisy.iloc[:800])
+
+
+@pytest.fixture(scope="session")
 def tiny_without_holdout(noisy):
     return small(epochs=1, early_stopping=False).fit(noisy.iloc[:300])
 
@@ -226,10 +232,38 @@ def test_predict_quantiles_shape_order_and_median(tiny_quantile, noisy):
     assert np.isfinite(quantiles).all()
     # No crossing, on every row and step.
     assert (np.diff(quantiles, axis=-1) >= 0).all()
-    np.testing.assert_allclose(point, quantiles[..., 2], rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(tiny_quantile.predict_quantiles(X, [0.5])[..., 0], point, atol=1e-6)
+    # Learned, uncalibrated: the median is the point forecast.
+    learned = tiny_quantile.predict_quantiles(X, calibrated=False)
+    np.testing.assert_allclose(point, learned[..., 2], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        tiny_quantile.predict_quantiles(X, [0.5], calibrated=False)[..., 0], point, atol=1e-6
+    )
     subset = tiny_quantile.predict_quantiles(X, quantiles=[0.1, 0.9])
     np.testing.assert_allclose(subset, quantiles[..., [1, 3]], atol=1e-6)
+    # Calibrated: a level is moved by one shift per step (the same on every row).
+    shift = tiny_quantile.predict_quantiles(X, [0.5])[..., 0] - point
+    np.testing.assert_allclose(shift, np.broadcast_to(shift[:1], shift.shape), atol=1e-4)
+
+
+def test_point_model_quantiles_are_hold_out_error_quantiles(tiny_point, noisy):
+    X = noisy.iloc[500:700]
+    point = tiny_point.predict(X)
+    quantiles = tiny_point.predict_quantiles(X, quantiles=[0.9, 0.1, 0.5])
+    assert quantiles.shape == point.shape + (3,)
+    assert (np.diff(quantiles, axis=-1) >= 0).all()
+    # Levels are sorted; each is the point forecast plus a per-step shift
+    # read off the hold-out's errors.
+    calibration = tiny_point.calibration_
+    errors = (calibration.y_true - calibration.y_point)[..., 0]
+    scale = tiny_point.series_scale_[0, 0]
+    for i, tau in enumerate((0.1, 0.5, 0.9)):
+        shift = (quantiles[..., i] - point)[0] / scale
+        below = (errors <= shift[None, :] + 1e-6).mean(axis=0)
+        assert (np.abs(below - tau) <= 1.5 / len(errors) + 0.02).all(), (tau, below)
+    with pytest.raises(ValueError, match="calibrated=False"):
+        tiny_point.predict_quantiles(X, calibrated=False)
+    with pytest.raises(ValueError, match=r"levels in \(0, 1\)"):
+        tiny_point.predict_quantiles(X, quantiles=[0.5, 1.0])
 
 
 def test_predict_quantiles_refuses_unlearned_levels(tiny_quantile, noisy):
@@ -237,11 +271,13 @@ def test_predict_quantiles_refuses_unlearned_levels(tiny_quantile, noisy):
         tiny_quantile.predict_quantiles(noisy.iloc[:100], quantiles=[0.1, 0.25])
 
 
-def test_predict_quantiles_needs_quantile_loss(tiny_without_holdout, noisy):
-    with pytest.raises(ValueError, match="loss='quantile'"):
+def test_calibrated_quantiles_need_the_hold_out(tiny_without_holdout, noisy):
+    with pytest.raises(ValueError, match="early_stopping=True"):
         tiny_without_holdout.predict_quantiles(noisy.iloc[:100])
-    with pytest.raises(ValueError, match="loss='quantile'"):
+    with pytest.raises(ValueError, match="early_stopping=True"):
         tiny_without_holdout.forecast(noisy.iloc[:100], quantiles=[0.1])
+    with pytest.raises(ValueError, match="loss='quantile'"):
+        tiny_without_holdout.predict_quantiles(noisy.iloc[:100], calibrated=False)
 
 
 @pytest.mark.parametrize("quantiles", [(0.0, 0.5), (0.1, 1.0), (-0.2,), ()])
@@ -343,10 +379,23 @@ def test_interval_coverage_on_known_noise(request, noisy, model, coverage):
 def test_learned_quantiles_are_roughly_calibrated(quantile_model, noisy):
     test = noisy.iloc[N_TRAIN:]
     truth = future_truth(test["load"])
-    quantiles = quantile_model.predict_quantiles(test)[: len(truth)]
-    assert (np.diff(quantiles, axis=-1) >= 0).all()
+    for calibrated in (False, True):
+        quantiles = quantile_model.predict_quantiles(test, calibrated=calibrated)[: len(truth)]
+        assert (np.diff(quantiles, axis=-1) >= 0).all()
+        below = (truth[..., None] <= quantiles).mean(axis=(0, 1))
+        np.testing.assert_allclose(below, quantile_model.quantiles_, atol=0.05)
+
+
+@pytest.mark.slow
+def test_point_model_quantiles_cover_their_levels(point_model, noisy):
+    test = noisy.iloc[N_TRAIN:]
+    truth = future_truth(test["load"])
+    levels = (0.1, 0.5, 0.9)
+    quantiles = point_model.predict_quantiles(test, quantiles=levels)[: len(truth)]
     below = (truth[..., None] <= quantiles).mean(axis=(0, 1))
-    np.testing.assert_allclose(below, quantile_model.quantiles_, atol=0.05)
+    np.testing.assert_allclose(below, levels, atol=0.04)
+    inside = ((truth >= quantiles[..., 0]) & (truth <= quantiles[..., 2])).mean()
+    assert abs(inside - 0.8) <= 0.04, inside
 
 
 # ------------------------------------------------------- model selection

@@ -1,0 +1,280 @@
+"""Settings decided from the data: what ``"auto"`` means for a fit.
+
+``TSMixerRegressor``'s defaults adapt to the data instead of carrying
+values tuned on one benchmark. Each rule reads only what ``fit`` sees (the
+time step, the series lengths, the number of training windows) and is
+reported as a fitted attribute (``input_size_``, ``season_length_``,
+``dropout_``, ``epochs_``, ``steps_per_epoch_``). The constants below were
+chosen on the tuning blocks of ``benchmarks/suite.py`` (five real data sets
+of different frequencies and shapes), never on their final test blocks.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "auto_dropout",
+    "auto_input_size",
+    "auto_schedule",
+    "estimate_season_length",
+    "season_lengths",
+]
+
+# The paper's longest window; longer ones cost time for little gain.
+MAX_INPUT_SIZE = 512
+# Optimiser steps of an ``epochs="auto"`` fit, and how often the hold-out is
+# scored: a long series costs the same as a short one, not 100 passes.
+MAX_STEPS = 2000
+CHECK_EVERY = 100
+# Hold-out checks without improvement before stopping (``patience="auto"``).
+PATIENCE_CHECKS = 5
+# Dropout by the number of training windows (``dropout="auto"``): few
+# windows overfit, many do not.
+FEW_WINDOWS, MANY_WINDOWS = 2_000, 50_000
+DROPOUT_FEW, DROPOUT_MANY = 0.3, 0.1
+
+
+def season_lengths(step):
+    """The seasonal period and the longest useful cycle for a time step.
+
+    Parameters
+    ----------
+    step : pandas.Timedelta or DateOffset
+        The regular step of a ``DatetimeIndex``.
+
+    Returns
+    -------
+    period : int
+        Steps in one season: the day for sub-daily data (24 hourly, 48
+        half-hourly), the week for daily data, the year for weekly, monthly
+        and quarterly data, 1 for yearly data.
+    cycle : int
+        Steps in the longest cycle an input window should cover: a week for
+        sub-daily data (capped by ``MAX_INPUT_SIZE``, but at least a day), four weeks
+        for daily data, a year for weekly data, two years for monthly data,
+        three for quarterly data.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> season_lengths(pd.Timedelta("1h"))
+    (24, 168)
+    >>> season_lengths(pd.offsets.MonthBegin())
+    (12, 24)
+    """
+    seconds = _step_seconds(step)
+    day, week = 86_400, 7 * 86_400
+    if seconds < day:
+        per_day = max(1, round(day / seconds))
+        return per_day, max(min(7 * per_day, MAX_INPUT_SIZE), per_day)
+    if seconds < week:
+        return 7, 28
+    if seconds < 28 * day:
+        return 52, 52
+    if seconds < 80 * day:
+        return 12, 24
+    if seconds < 360 * day:
+        return 4, 12
+    return 1, 8
+
+
+def _step_seconds(step):
+    if isinstance(step, pd.Timedelta):
+        return step.total_seconds()
+    start = pd.Timestamp("2001-01-01")
+    return ((start + step) - start).total_seconds()
+
+
+def estimate_season_length(blocks, max_lag=1000, threshold=0.1):
+    """The seasonal period of series without a calendar, from their autocorrelation.
+
+    The autocorrelation function is averaged over the series, once for the
+    linearly detrended values and once for their first differences (a trend
+    hides the seasonal peaks of the first, noise those of the second). In
+    each, every local maximum is scored by its prominence: its height above
+    the lowest value in the half period before it. Peaks count when their
+    prominence reaches ``threshold`` and they stand above ``threshold`` and
+    above what white noise of that many values reaches (``4 / sqrt(n)``);
+    the period is the shortest lag whose prominence is at least 80% of the
+    best one (the multiples of a season stand about as high as the season).
+
+    Parameters
+    ----------
+    blocks : list of ndarray of shape (n_rows, n_columns)
+        The columns of every series (NaN allowed; the first 50 series count).
+    max_lag : int, default=1000
+        Longest period looked for (and at most a third of a series).
+    threshold : float, default=0.1
+        Lowest prominence that counts as a season.
+
+    Returns
+    -------
+    period : int
+        1 when no season stands out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(2000)
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.sin(2 * np.pi * t / 37) + 0.3 * rng.standard_normal(2000)
+    >>> estimate_season_length([x[:, None]])
+    37
+    """
+    candidates = []  # (prominence, lag)
+    for transform in (_detrended, np.diff):
+        mean, n_values = _mean_autocorrelation(blocks, transform, max_lag)
+        if mean is None or len(mean) < 4:
+            continue
+        # White noise reaches about 2 / sqrt(n) at some lag: a season must stand higher.
+        height = max(threshold, 4 / np.sqrt(n_values))
+        peaks = np.flatnonzero((mean[1:-1] > mean[:-2]) & (mean[1:-1] >= mean[2:])) + 1
+        for lag in peaks[peaks >= 2]:
+            # The trough of a season lies half a period before its peak.
+            prominence = mean[lag] - mean[lag // 2 : lag].min()
+            if mean[lag] >= height and prominence >= threshold:
+                candidates.append((prominence, int(lag)))
+    if not candidates:
+        return 1
+    # Multiples of the season stand about as high: the shortest of the near-best.
+    best = max(prominence for prominence, _ in candidates)
+    return min(lag for prominence, lag in candidates if prominence >= 0.8 * best)
+
+
+def _detrended(values):
+    t = np.arange(len(values), dtype=np.float64)
+    slope, intercept = np.polyfit(t, values, 1)
+    return values - (slope * t + intercept)
+
+
+def _mean_autocorrelation(blocks, transform, max_lag):
+    total = count = None
+    n_values = 0
+    for block in blocks[:50]:  # enough series for a stable average
+        block = np.asarray(block, dtype=np.float64)[-20_000:]
+        for column in block.T:
+            column = column[~np.isnan(column)]
+            if len(column) < 9:
+                continue
+            values = transform(column)
+            lags = min(max_lag, len(values) // 3)
+            if lags < 3 or not np.std(values) > 0:
+                continue
+            acf = _autocorrelation(values, lags)
+            if total is None:
+                total, count = np.zeros(max_lag + 1), np.zeros(max_lag + 1)
+            total[: len(acf)] += acf
+            count[: len(acf)] += 1
+            n_values += len(values)
+    if total is None:
+        return None, 0
+    seen = count > 0
+    return total[seen] / count[seen], n_values
+
+
+def _autocorrelation(values, lags):
+    """Autocorrelation at lags 0 ... ``lags`` (by FFT: series of 10^5 rows in milliseconds)."""
+    centered = values - values.mean()
+    n = len(centered)
+    size = 1 << (2 * n - 1).bit_length()
+    spectrum = np.fft.rfft(centered, size)
+    acov = np.fft.irfft(spectrum * np.conj(spectrum), size)[: lags + 1]
+    return acov / acov[0]
+
+
+def auto_input_size(horizon, period, cycle, lengths):
+    """The ``input_size="auto"`` window.
+
+    The longest of the cycle and twice the horizon, capped by
+    ``MAX_INPUT_SIZE`` and by half of what the typical (median) series has
+    left after its horizon, so that most series give many windows; at
+    least one season when that fits.
+
+    Parameters
+    ----------
+    horizon : int
+    period, cycle : int
+        From :func:`season_lengths` (or the estimated period for both).
+    lengths : array-like of int
+        Rows of every series seen in ``fit``.
+
+    Returns
+    -------
+    input_size : int
+
+    Examples
+    --------
+    >>> auto_input_size(8, 4, 12, [64] * 10)  # quarterly, short series
+    16
+    >>> auto_input_size(24, 24, 168, [10_000])  # hourly, long series
+    168
+    """
+    wanted = min(max(cycle, 2 * horizon), MAX_INPUT_SIZE)
+    median = int(np.median(np.asarray(lengths)))
+    room = max((median - horizon) // 2, 1)
+    return int(max(min(wanted, room), min(period, median - horizon, wanted), 1))
+
+
+def auto_dropout(n_windows):
+    """The ``dropout="auto"`` rate: ``DROPOUT_FEW`` below ``FEW_WINDOWS`` training
+    windows, ``DROPOUT_MANY`` above ``MANY_WINDOWS``, log-linear in between.
+
+    Examples
+    --------
+    >>> auto_dropout(1_000), auto_dropout(100_000)
+    (0.3, 0.1)
+    """
+    if n_windows <= FEW_WINDOWS:
+        return DROPOUT_FEW
+    if n_windows >= MANY_WINDOWS:
+        return DROPOUT_MANY
+    share = math.log(n_windows / FEW_WINDOWS) / math.log(MANY_WINDOWS / FEW_WINDOWS)
+    return round(DROPOUT_FEW + share * (DROPOUT_MANY - DROPOUT_FEW), 3)
+
+
+def auto_schedule(n_batches, epochs, max_steps, steps_per_epoch, patience):
+    """Epochs, batches per epoch and patience of a fit.
+
+    With ``epochs="auto"`` training is a budget of ``max_steps`` optimiser
+    steps (``"auto"``: ``MAX_STEPS``), the hold-out being scored every
+    ``CHECK_EVERY`` steps (or every pass over the windows, when shorter).
+    With an integer ``epochs`` every value is the user's: ``max_steps``
+    then only caps the steps when it is an integer.
+
+    Parameters
+    ----------
+    n_batches : int
+        Batches in one pass over the training windows.
+    epochs, max_steps : int or "auto"
+    steps_per_epoch : int or None
+    patience : int or "auto"
+
+    Returns
+    -------
+    epochs : int
+    steps_per_epoch : int or None
+    patience : int
+
+    Examples
+    --------
+    >>> auto_schedule(5_000, "auto", "auto", None, "auto")
+    (20, 100, 5)
+    >>> auto_schedule(30, "auto", "auto", None, "auto")  # one pass an epoch
+    (67, None, 5)
+    >>> auto_schedule(30, 100, "auto", None, 10)
+    (100, None, 10)
+    """
+    if epochs == "auto":
+        budget = MAX_STEPS if max_steps == "auto" else int(max_steps)
+        per_epoch = steps_per_epoch if steps_per_epoch is not None else CHECK_EVERY
+        per_epoch = max(1, min(per_epoch, n_batches))
+        epochs = max(1, math.ceil(budget / per_epoch))
+        steps_per_epoch = per_epoch if per_epoch < n_batches else steps_per_epoch
+        return epochs, steps_per_epoch, PATIENCE_CHECKS if patience == "auto" else patience
+    epochs = int(epochs)
+    if max_steps != "auto":
+        per_epoch = min(steps_per_epoch or n_batches, n_batches)
+        epochs = max(1, min(epochs, math.ceil(int(max_steps) / max(per_epoch, 1))))
+    return epochs, steps_per_epoch, 10 if patience == "auto" else patience
