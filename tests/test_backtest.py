@@ -39,6 +39,13 @@ def fitted_one():
 
 
 @pytest.fixture(scope="module")
+def fitted_multiindex():
+    """The panel with a (store, day) MultiIndex, rows time-major, no series_column."""
+    X = long_panel().set_index("store", append=True).swaplevel().rename_axis(["store", "day"])
+    return TSMixerRegressor(**TINY).fit(X), X
+
+
+@pytest.fixture(scope="module")
 def fitted_panel():
     X = long_panel()
     return TSMixerRegressor(series_column="store", **TINY).fit(X), X
@@ -98,6 +105,7 @@ def test_one_series_frame_matches_predict_and_data(fitted_one):
     pd.testing.assert_frame_equal(X, before)  # nothing passed is modified
 
 
+@pytest.mark.slow
 def test_array_input_uses_row_positions():
     X = one_series()
     est = TSMixerRegressor(**TINY).fit(X.to_numpy())
@@ -129,12 +137,11 @@ def test_panel_time_major_with_gap(fitted_panel):
 
 
 @pytest.mark.parametrize("series_major", [False, True])
-def test_multiindex_panel(fitted_panel, series_major):
+def test_multiindex_panel(fitted_panel, fitted_multiindex, series_major):
     est_long, long = fitted_panel
-    X = long.set_index("store", append=True).swaplevel().rename_axis(["store", "day"])
+    est, X = fitted_multiindex
     if series_major:
         X = X.sort_index()
-    est = TSMixerRegressor(**TINY).fit(X)
     frame = backtest(est, X, origins=4)
     assert frame["series"].unique().tolist() == ["a", "b", "c"]
     assert frame["origin"].nunique() == 4
@@ -176,6 +183,7 @@ def test_intervals_and_quantiles_match_the_estimator(fitted_one):
     assert (frame["lower"] < frame["upper"]).all()
 
 
+@pytest.mark.slow
 def test_monthly_calendar_steps():
     X = one_series(36, start="2020-01-31", freq="ME")
     est = TSMixerRegressor(**TINY).fit(X)
@@ -213,6 +221,7 @@ def test_errors_are_clear(fitted_one):
 # ----------------------------------------------------------------------- refit
 
 
+@pytest.mark.slow
 def test_refit_trains_on_the_data_known_at_each_origin():
     X = one_series(50)
     est = TSMixerRegressor(**TINY)
@@ -240,6 +249,7 @@ def test_refit_in_two_processes_equals_serial():
 # ------------------------------------------------------------------ compound
 
 
+@pytest.mark.slow
 def test_compound_key_columns_come_from_the_rows_of_X():
     try:
         TSMixerRegressor(series_column=["region", "purpose"])._validate_params()
