@@ -56,7 +56,8 @@ def _as_series(values, name, index=None):
 class ForecastDisplay:
     """Forecast plot: past values, point forecast, prediction interval, actuals.
 
-    Build it with :meth:`from_estimator` or :meth:`from_predictions`; all
+    Build it with :meth:`from_estimator`, :meth:`from_predictions` or
+    :meth:`from_backtest`; all
     parameters are stored as attributes. Needs matplotlib
     (``pip install sktsmixer[plot]``).
 
@@ -86,6 +87,9 @@ class ForecastDisplay:
         The prediction interval; None without ``lower``/``upper``.
     actual_line_ : matplotlib Line2D or None
         The true future values; None without ``actual``.
+    origin_lines_ : list of matplotlib Line2D
+        Forecasts of the earlier origins, set by :meth:`from_backtest` only
+        (an empty list for one origin).
     ax_ : matplotlib Axes
         Axes with the plot.
     figure_ : matplotlib Figure
@@ -290,7 +294,9 @@ class ForecastDisplay:
                 f"target {target!r} is not a forecast column: {list(forecast.columns)}."
             )
         if isinstance(forecast.index, pd.MultiIndex):
-            ids = forecast.index.get_level_values(0).unique()
+            # Every level but the last (the time) names the series: one, or a compound key.
+            key_levels = list(range(forecast.index.nlevels - 1))
+            ids = forecast.index.droplevel(-1).unique()
             if series is None and len(ids) != 1:
                 raise ValueError(
                     f"The forecast covers {len(ids)} series: pass series= one of {list(ids)}."
@@ -298,7 +304,7 @@ class ForecastDisplay:
             series = ids[0] if series is None else series
             if series not in ids:
                 raise ValueError(f"series {series!r} is not in the forecast: {list(ids)}.")
-            forecast = forecast.xs(series, level=0)
+            forecast = forecast.xs(series, level=key_levels if len(key_levels) > 1 else 0)
         elif series is not None:
             raise ValueError("series= is only for a panel forecast; this one has one series.")
         column = getattr(estimator, "series_column", None)
@@ -318,6 +324,129 @@ class ForecastDisplay:
         display = cls(history, forecast[target], lower, upper, actual, target, coverage)
         return display.plot(ax, n_history=n_history, **plot_kw)
 
+    @classmethod
+    def from_backtest(
+        cls,
+        frame,
+        *,
+        series=None,
+        target=None,
+        origins=None,
+        ax=None,
+        n_history=None,
+        origin_kw=None,
+        **plot_kw,
+    ):
+        """Plot a backtest of one series: the actuals and the forecasts of chosen origins.
+
+        The last chosen origin is drawn as a forecast (with its interval when
+        ``frame`` has ``lower`` and ``upper``), the actuals up to it as the
+        history and those on its horizon as the actual; the forecasts of the
+        earlier chosen origins are thinner lines (``origin_lines_``).
+
+        Parameters
+        ----------
+        frame : DataFrame
+            A frame returned by :func:`sktsmixer.model_selection.backtest`.
+        series : object or tuple, default=None
+            The series to plot (a tuple of labels for a key of several
+            columns); required when ``frame`` holds several.
+        target : object, default=None
+            The target to plot; the first of ``frame["target"]`` when None.
+        origins : None, int, or time label or sequence of them, default=None
+            None: the last origin; an int ``n``: the last ``n`` origins; or
+            the origins themselves (values of ``frame["origin"]``).
+        ax, n_history
+            As in :meth:`plot`; ``n_history`` counts the actuals drawn
+            before the last origin.
+        origin_kw : dict, default=None
+            Keywords for ``ax.plot`` of the earlier origins' forecasts.
+        **plot_kw
+            ``history_kw``, ``forecast_kw``, ``band_kw``, ``actual_kw`` of :meth:`plot`.
+
+        Returns
+        -------
+        display : ForecastDisplay
+        """
+        plt = _check_matplotlib(f"{cls.__name__}.from_backtest")
+        from matplotlib.lines import Line2D
+
+        rows, target, chosen = _backtest_rows(frame, series, target, origins)
+        truth = rows.dropna(subset=["actual"]).drop_duplicates("time").set_index("time")["actual"]
+        truth = truth.sort_index().rename(target)
+        last = rows[rows["origin"] == chosen[-1]].sort_values("step").set_index("time")
+        bounds = [last[c] if c in last.columns else None for c in ("lower", "upper")]
+        display = cls(
+            truth[truth.index <= chosen[-1]],
+            last["forecast"].rename(target),
+            *bounds,
+            actual=truth[truth.index.isin(last.index)],
+            target_name=target,
+            coverage=frame.attrs.get("coverage"),
+        )
+        if ax is None:
+            _, ax = plt.subplots()
+        display.plot(ax, n_history=n_history, **plot_kw)
+        display.origin_lines_ = []
+        color = display.forecast_line_.get_color()
+        for i, origin in enumerate(chosen[:-1]):
+            part = rows[rows["origin"] == origin].sort_values("step")
+            label = "earlier forecasts" if i == 0 else "_nolegend_"
+            style = _style(
+                {"color": color, "alpha": 0.5, "linewidth": 1, "label": label}, origin_kw, Line2D
+            )
+            display.origin_lines_ += ax.plot(part["time"], part["forecast"].to_numpy(), **style)
+        if display.origin_lines_:
+            ax.legend()
+        return display
+
+
+def _backtest_rows(frame, series, target, origins):
+    """The rows of one series and target of a backtest frame, and the origins chosen."""
+    needed = {"origin", "step", "time", "target", "forecast", "actual"}
+    if not isinstance(frame, pd.DataFrame) or not needed <= set(frame.columns):
+        raise ValueError(f"frame must be a backtest frame with the columns {sorted(needed)}.")
+    keys = list(frame.attrs.get("series_columns", ["series"] if "series" in frame else []))
+    mask = np.ones(len(frame), dtype=bool)
+    if keys:
+        ids = frame[keys].drop_duplicates()
+        labels = [tuple(r) if len(keys) > 1 else r[0] for r in ids.itertuples(index=False)]
+        if series is None and len(labels) != 1:
+            raise ValueError(
+                f"The backtest covers {len(labels)} series: pass series= one of {labels[:10]}."
+            )
+        series = labels[0] if series is None else series
+        wanted = series if len(keys) > 1 else (series,)
+        if series not in labels or len(wanted) != len(keys):
+            raise ValueError(f"series {series!r} is not in the backtest: {labels[:10]}.")
+        for key, value in zip(keys, wanted, strict=True):
+            mask &= (frame[key] == value).to_numpy()
+    elif series is not None:
+        raise ValueError("series= is only for a panel backtest; this one has one series.")
+    names = list(pd.unique(frame["target"]))
+    target = names[0] if target is None else target
+    if target not in names:
+        raise ValueError(f"target {target!r} is not a target of the backtest: {names}.")
+    rows = frame[mask & (frame["target"] == target).to_numpy()]
+    available = np.sort(rows["origin"].unique())
+    if origins is None:
+        origins = 1
+    if isinstance(origins, numbers.Integral) and not isinstance(origins, bool):
+        if origins < 1:
+            raise ValueError(f"origins must be a positive integer or origins; got {origins!r}.")
+        return rows, target, list(available[-origins:])
+    listed = [origins] if np.isscalar(origins) or isinstance(origins, pd.Timestamp) else origins
+    chosen = pd.Index(listed)
+    if isinstance(rows["origin"].dtype, np.dtype) and rows["origin"].dtype.kind == "M":
+        chosen = pd.DatetimeIndex(chosen)
+    missing = chosen[~chosen.isin(available)]
+    if len(missing):
+        raise ValueError(
+            f"origin(s) {list(missing[:5])} are not origins of the backtest of this series "
+            f"(from {available[0]} to {available[-1]})."
+        )
+    return rows, target, list(chosen.sort_values())
+
 
 def _series_values(frame, target, series, column, name):
     """Column ``target`` of one series of a (possibly long or MultiIndexed) frame."""
@@ -325,6 +454,15 @@ def _series_values(frame, target, series, column, name):
         raise ValueError(f"{name} has no column {target!r}.")
     if series is None:
         return frame[target]
+    if isinstance(column, list) and len(column) > 1:  # a compound key: series is a tuple
+        keys = frame.reset_index()
+        mask = np.logical_and.reduce([keys[c].to_numpy() == v for c, v in zip(column, series)])
+        rows = frame[mask]
+        if isinstance(rows.index, pd.MultiIndex):
+            rows = rows.droplevel([c for c in column if c in rows.index.names])
+        return rows[target]
+    if isinstance(column, list):
+        column = column[0]
     if column is not None and column in frame.columns:
         return frame.loc[frame[column] == series, target]
     if isinstance(frame.index, pd.MultiIndex):
