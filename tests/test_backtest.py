@@ -352,3 +352,54 @@ def test_scores_errors():
 def test_backtest_and_splitter_live_together():
     # The package keeps the splitter where it was.
     assert PanelTimeSeriesSplit.__module__.startswith("sktsmixer.model_selection")
+
+
+# ------------------------------------------------------------------ plotting
+
+
+def plotted_frame():
+    """A backtest frame by hand: two series, origins on days 3-5, two steps, intervals."""
+    days = pd.date_range("2024-01-01", periods=8, freq="D")
+    rows = []
+    for series, level in (("a", 0.0), ("b", 10.0)):
+        for origin in (2, 3, 4):
+            for step in (1, 2):
+                time = days[origin + step]
+                rows.append((series, days[origin], step, time, "y", level + origin + step / 10))
+    frame = pd.DataFrame(rows, columns=["series", "origin", "step", "time", "target", "forecast"])
+    frame["actual"] = frame["time"].dt.day + np.where(frame["series"] == "b", 10.0, 0.0)
+    frame["lower"], frame["upper"] = frame["forecast"] - 1, frame["forecast"] + 1
+    frame.attrs.update(series_columns=["series"], coverage=0.8)
+    return frame
+
+
+def test_from_backtest_draws_the_chosen_origins():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sktsmixer.plotting import ForecastDisplay
+
+    try:
+        display = ForecastDisplay.from_backtest(plotted_frame(), series="b", origins=2)
+        # The last origin (day 5) is the forecast, with its band and actuals.
+        np.testing.assert_allclose(display.forecast_line_.get_ydata(), [14.1, 14.2])
+        np.testing.assert_allclose(display.actual_line_.get_ydata(), [16.0, 17.0])
+        # History: the actuals up to the last origin (days 4 and 5 are known from earlier ones).
+        np.testing.assert_allclose(display.history_line_.get_ydata(), [14.0, 15.0])
+        assert display.band_ is not None
+        (earlier,) = display.origin_lines_
+        np.testing.assert_allclose(earlier.get_ydata(), [13.1, 13.2])
+        labels = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+        assert labels == ["history", "forecast", "80% interval", "actual", "earlier forecasts"]
+        one = ForecastDisplay.from_backtest(plotted_frame(), series="a", origins=["2024-01-03"])
+        np.testing.assert_allclose(one.forecast_line_.get_ydata(), [2.1, 2.2])
+        assert one.origin_lines_ == []
+        with pytest.raises(ValueError, match="covers 2 series: pass series="):
+            ForecastDisplay.from_backtest(plotted_frame())
+        with pytest.raises(ValueError, match="are not origins of the backtest"):
+            ForecastDisplay.from_backtest(plotted_frame(), series="a", origins=["2024-01-08"])
+        with pytest.raises(ValueError, match="series 'c' is not in the backtest"):
+            ForecastDisplay.from_backtest(plotted_frame(), series="c")
+    finally:
+        plt.close("all")

@@ -98,8 +98,9 @@ def backtest(
         * ``q<level>``: with ``quantiles``.
 
         ``frame.attrs["series_columns"]`` lists the key columns (``[]`` for
-        one series), which :func:`backtest_scores` and
-        ``ForecastDisplay.from_backtest`` read.
+        one series) and ``frame.attrs["coverage"]`` is ``coverage``;
+        :func:`backtest_scores` and ``ForecastDisplay.from_backtest`` read
+        them.
 
     See Also
     --------
@@ -156,7 +157,7 @@ def backtest(
     order = np.lexsort((np.asarray(clock)[selected], rows.block[selected]))
     selected = selected[order]
     parts = {key: value[order] for key, value in parts.items()}
-    return _frame(rows, X, selected, names, parts, horizon)
+    return _frame(rows, X, selected, names, parts, horizon, coverage)
 
 
 def _check_refit(refit):
@@ -264,7 +265,7 @@ def _forecast_rows(estimator, X, future, selected, coverage, levels):
     return names, parts
 
 
-def _frame(rows, X, selected, names, parts, horizon):
+def _frame(rows, X, selected, names, parts, horizon, coverage):
     n_targets = len(names)
     each = np.repeat(selected, horizon * n_targets)  # the origin row of every frame row
     columns = {name: key.take(each) for name, key in zip(rows.key_names, rows.keys, strict=True)}
@@ -278,4 +279,5 @@ def _frame(rows, X, selected, names, parts, horizon):
     columns.update({key: value.ravel() for key, value in parts.items()})
     frame = pd.DataFrame(columns)
     frame.attrs["series_columns"] = list(rows.key_names)
+    frame.attrs["coverage"] = coverage  # labels the interval of a plot
     return frame
