@@ -12,15 +12,17 @@ series), every other column is time-varying (*dynamic*); among those,
 ``target_columns`` are forecast and ``future_columns`` are known ahead.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array
 
+from sktsmixer._keys import _split_series_and_time, key_names, series_key
+from sktsmixer.categorical import category_codes, categorical_dtype, learn_categories
 from sktsmixer.preparation import CHUNK_ROWS, _block_runs
 
-__all__ = ["Panel", "parse_panel", "column_positions"]
+__all__ = ["Panel", "parse_panel", "column_positions", "key_names", "series_key"]
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Panel:
     ----------
     labels : list
         Series labels, in order of first appearance in ``X`` (``[None]`` for
-        a single series without a series column).
+        a single series without a series column; tuples for a compound key).
     offsets : ndarray of shape (n_series + 1,)
         Block ``i`` is rows ``offsets[i]:offsets[i + 1]`` of ``dynamic``.
     dynamic : ndarray of shape (n_grid_rows, n_dynamic)
@@ -48,6 +50,11 @@ class Panel:
     index_kind : {"datetime", "integer", None}
     time_name : hashable
         Name of the time index (or level).
+    categories : dict
+        Categories of every categorical value column (name -> Index), as
+        learned from ``X`` or as given to ``parse_panel``.
+    unseen : dict
+        Values of categorical columns not among the given categories.
     """
 
     labels: list
@@ -60,6 +67,8 @@ class Panel:
     step: object
     index_kind: object
     time_name: object = None
+    categories: dict = field(default_factory=dict)
+    unseen: dict = field(default_factory=dict)
 
     @property
     def lengths(self):
@@ -110,19 +119,23 @@ def column_positions(spec, names, n_columns, parameter):
     return positions
 
 
-def parse_panel(X, series_column=None, static_columns=None, dtype=None):
+def parse_panel(X, series_column=None, static_columns=None, dtype=None, categories=None):
     """Check ``X`` and lay its series on their time grids.
 
     Parameters
     ----------
     X : ndarray or DataFrame
-    series_column : str or None
-        Column or index level naming the series.
+    series_column : str, list or None
+        Column or index level naming the series, or several (a compound key).
     static_columns : list or None
         Columns constant within each series.
     dtype : dtype or None
         Float dtype of the arrays (default: float32 for float32 input,
         float64 otherwise).
+    categories : dict or None
+        None: learn the categories of the text and ``category`` columns of
+        ``X``. A dict (name -> Index), those learned in ``fit``: their codes
+        are read with them (see :mod:`sktsmixer.categorical`).
 
     Returns
     -------
@@ -163,7 +176,10 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None):
         )
     labels, times, values = _split_series_and_time(X, series_column)
     names = list(values.columns)
-    _check_value_dtypes(values)
+    categorical = _check_value_dtypes(values, categories)
+    if categories is None:
+        categories = {name: learn_categories(values[name], name) for name in categorical}
+    unseen = {}
     static_pos = column_positions(static_columns, names, len(names), "static_columns")
     dynamic_pos = [i for i in range(len(names)) if i not in static_pos]
     if not dynamic_pos:
@@ -210,7 +226,7 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None):
     del positions
     dynamic = np.full((offsets[-1], len(dynamic_pos)), np.nan, dtype=dtype)
     for j, i in enumerate(dynamic_pos):
-        column = values.iloc[:, i].to_numpy(dtype=dtype, na_value=np.nan)
+        column = _numeric(values.iloc[:, i], names[i], dtype, categories, unseen)
         if np.isinf(column).any():
             raise ValueError(
                 f"Column {names[i]!r} of X holds infinite values; replace them (NaN marks a "
@@ -224,7 +240,9 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None):
         dynamic[rows, j] = column
     present = np.zeros(offsets[-1], dtype=bool)
     present[rows] = True
-    static = _static_table(values, static_pos, names, order, bounds, list(uniques))
+    static = _static_table(
+        values, static_pos, names, order, bounds, list(uniques), categories, unseen
+    )
     panel = Panel(
         list(uniques),
         offsets,
@@ -236,56 +254,47 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None):
         step,
         kind,
         getattr(times, "name", None),
+        {name: categories[name] for name in names if name in categories},
+        unseen,
     )
     return panel, names, [names[i] for i in dynamic_pos]
 
 
-def _split_series_and_time(X, series_column):
-    index = X.index
-    if series_column is not None:
-        if series_column in X.columns:
-            # The Series, not .to_numpy(): factorizing it keeps string labels
-            # out of a per-row array of Python objects (GiB on big panels).
-            return X[series_column], index, X.drop(columns=[series_column])
-        if isinstance(index, pd.MultiIndex) and series_column in index.names:
-            if index.nlevels != 2:
-                raise ValueError("A panel MultiIndex must have two levels: (series, time).")
-            level = index.names.index(series_column)
-            return index.get_level_values(level), index.get_level_values(1 - level), X
-        levels = [n for n in getattr(index, "names", []) if n is not None]
-        raise ValueError(
-            f"series_column={series_column!r} is neither a column of X ({list(X.columns)}) "
-            f"nor an index level ({levels})."
-        )
-    if isinstance(index, pd.MultiIndex):
-        if index.nlevels != 2:
-            raise ValueError(
-                f"X has a {index.nlevels}-level MultiIndex; a panel needs two levels "
-                "(series, time), or pass series_column."
-            )
-        return index.get_level_values(0), index.get_level_values(1), X
-    return None, index, X
+def _numeric(column, name, dtype, categories, unseen):
+    """A value column as floats: category codes for a categorical column."""
+    if name in categories:
+        return category_codes(column, categories[name], name, unseen).astype(dtype, copy=False)
+    return column.to_numpy(dtype=dtype, na_value=np.nan)
 
 
-def _check_value_dtypes(values):
+def _check_value_dtypes(values, categories):
+    """Refuse timestamps; return the names of the categorical columns."""
     dates = [c for c, t in values.dtypes.items() if pd.api.types.is_datetime64_any_dtype(t)]
     if dates:
         raise ValueError(
             f"Column(s) {dates} of X hold timestamps. Set the time as the index "
             "(X.set_index(column)); time_features='auto' then derives calendar features."
         )
+    categorical = [c for c, t in values.dtypes.items() if categorical_dtype(t)]
     other = [
         c
         for c, t in values.dtypes.items()
-        if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
-        or isinstance(t, pd.CategoricalDtype)
+        if c not in categorical
+        and not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
     ]
     if other:
         raise ValueError(
-            f"Column(s) {other} of X are not numeric (text or category). Encode them first, "
-            "e.g. with OneHotEncoder or OrdinalEncoder in a ColumnTransformer, or drop them; "
-            "a column naming the series belongs in series_column."
+            f"Column(s) {other} of X hold values that are neither numbers, booleans, text "
+            "nor categories; convert them (e.g. .astype(float) or .astype('category'))."
         )
+    if categories is not None:
+        new = [c for c in categorical if c not in categories]
+        if new:
+            raise ValueError(
+                f"Column(s) {new} of X hold text or categories, but were numeric in fit. "
+                "Pass them with the dtype they had in fit."
+            )
+    return categorical
 
 
 def _take(values, order):
@@ -395,7 +404,7 @@ def _grid_positions(times, order, bounds, kind, step, labels):
     return starts, positions, last + 1
 
 
-def _static_table(values, static_pos, names, order, bounds, labels):
+def _static_table(values, static_pos, names, order, bounds, labels, categories, unseen):
     n_series = len(bounds) - 1
     table = np.empty((n_series, len(static_pos)))
     for j, i in enumerate(static_pos):
@@ -404,7 +413,7 @@ def _static_table(values, static_pos, names, order, bounds, labels):
         # per-row copy would be twice as big); others are read as float64.
         floating = isinstance(column.dtype, np.dtype) and column.dtype.kind == "f"
         dtype = column.dtype if floating else np.float64
-        column = _take(column.to_numpy(dtype=dtype, na_value=np.nan), order)
+        column = _take(_numeric(column, names[i], dtype, categories, unseen), order)
         if not np.isfinite(column).all():
             raise ValueError(f"Static column {names[i]!r} holds NaN or infinite values.")
         first = column[bounds[:-1]]

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from sktsmixer._checks import check_choice, check_positive_int, check_rate, offset_seed
+from sktsmixer.categorical_layers import CategoricalChannels
 from sktsmixer.layers import NORMS, ReversibleInstanceNorm, TemporalProjection
 from sktsmixer.layers_ext import (
     ConditionalFeatureMixing,
@@ -98,6 +99,9 @@ def build_tsmixer_ext(
     revin_channels=None,
     seed=None,
     name="tsmixer_ext",
+    past_categoricals=None,
+    future_categoricals=None,
+    static_categoricals=None,
 ):
     """Build a TSMixer-Ext forecasting model with auxiliary inputs.
 
@@ -151,6 +155,12 @@ def build_tsmixer_ext(
             (default: all); must include ``target_indices``.
         seed: Optional int that makes initial weights and dropout reproducible.
         name: Name of the model.
+        past_categoricals, future_categoricals, static_categoricals: Lists
+            of ``[channel, K, dim]``: that channel of the input holds
+            category codes (0 unknown, 1..K), encoded one-hot (``dim`` 0)
+            or by a learned embedding of ``dim`` channels (see
+            ``CategoricalChannels``); code channels are never RevIN
+            normalised, nor forecast.
 
     Returns:
         A ``keras.Model`` mapping the input dict to ``(batch, horizon, k)``, or
@@ -189,11 +199,27 @@ def build_tsmixer_ext(
                 "the forecast is denormalised with their statistics."
             )
 
+    past_codes = {int(c) for c, _, _ in past_categoricals or []}
+    if past_codes & set(targets):
+        raise ValueError(f"Category code channels {sorted(past_codes)} cannot be targets.")
+    if past_codes:  # codes are labels: RevIN never shifts or scales them
+        kept = range(n_past) if revin_channels is None else revin_channels
+        revin_channels = [c for c in kept if c not in past_codes]
+
+    def encoded(x, categoricals, n_channels, offset, label):
+        if not categoricals:
+            return x, n_channels
+        layer = CategoricalChannels(
+            n_channels, categoricals, seed=offset_seed(seed, offset), name=f"{label}_categories"
+        )
+        return layer(x), layer.output_channels
+
     past = keras.Input(shape=(input_size, n_past), name="past")
     inputs = {"past": past}
     static = None
     if n_static:
         static = inputs["static"] = keras.Input(shape=(n_static,), name="static")
+        static, n_static = encoded(static, static_categoricals, n_static, 4000, "static")
 
     def conditioned(x):
         return [x, static] if n_static else x
@@ -203,10 +229,11 @@ def build_tsmixer_ext(
         rev_norm = ReversibleInstanceNorm(n_past, channels=revin_channels, name="rev_norm")
         x, center, scale = rev_norm(x, mode="norm")
     normalised_past = x
+    x, n_past_mixed = encoded(x, past_categoricals, n_past, 4100, "past")
     aligned = TemporalProjection(horizon, seed=offset_seed(seed, 1000), name="align_past")(x)
     common = dict(n_static=n_static, ff_dim=ff_dim, dropout=dropout, norm=norm)
     past_mixing = ConditionalFeatureMixing(
-        n_past,
+        n_past_mixed,
         input_size=horizon,
         output_dim=hidden_dim,
         seed=offset_seed(seed, 1100),
@@ -216,8 +243,9 @@ def build_tsmixer_ext(
     streams = [past_mixing(conditioned(aligned))]
     if n_future:
         future = inputs["future"] = keras.Input(shape=(horizon, n_future), name="future")
+        future, n_future_mixed = encoded(future, future_categoricals, n_future, 4200, "future")
         future_mixing = ConditionalFeatureMixing(
-            n_future,
+            n_future_mixed,
             input_size=horizon,
             output_dim=hidden_dim,
             seed=offset_seed(seed, 1200),
