@@ -64,9 +64,7 @@ def _split_series_and_time(X, series_column):
             return labels, times, values
         arrays = [X[p] if p in columns else index.get_level_values(p) for p in parts]
         if any(pd.isna(a).any() for a in arrays):
-            raise ValueError(
-                "The series key holds missing labels; drop or fill those rows."
-            )
+            raise ValueError("The series key holds missing labels; drop or fill those rows.")
         return pd.MultiIndex.from_arrays(arrays, names=parts), times, values
     if isinstance(index, pd.MultiIndex):
         if index.nlevels != 2:

@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.utils.validation import check_array
 
 from sktsmixer._keys import _split_series_and_time, key_names, series_key
-from sktsmixer.categorical import category_codes, categorical_dtype, learn_categories
+from sktsmixer.categorical import categorical_dtype, category_codes, learn_categories
 from sktsmixer.preparation import CHUNK_ROWS, _block_runs
 
 __all__ = ["Panel", "parse_panel", "column_positions", "key_names", "series_key"]

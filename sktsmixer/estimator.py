@@ -14,7 +14,6 @@ from sktsmixer import _training
 from sktsmixer._devices import placed_for, resolve_distribution, scope
 from sktsmixer._sklearn_compat import Interval, StrOptions, validate_params
 from sktsmixer._uncertainty import UncertaintyMixin
-from sktsmixer.categorical import warn_unseen
 from sktsmixer.adaptive import (
     auto_dropout,
     auto_input_size,
@@ -22,6 +21,7 @@ from sktsmixer.adaptive import (
     estimate_season_length,
     season_lengths,
 )
+from sktsmixer.categorical import warn_unseen
 from sktsmixer.data import key_names, parse_panel
 from sktsmixer.forecasting import ForecastInputs, forecast_frame, future_rows
 from sktsmixer.losses import LOSSES

@@ -456,7 +456,8 @@ def _series_values(frame, target, series, column, name):
         return frame[target]
     if isinstance(column, list) and len(column) > 1:  # a compound key: series is a tuple
         keys = frame.reset_index()
-        mask = np.logical_and.reduce([keys[c].to_numpy() == v for c, v in zip(column, series)])
+        pairs = zip(column, series, strict=True)
+        mask = np.logical_and.reduce([keys[c].to_numpy() == v for c, v in pairs])
         rows = frame[mask]
         if isinstance(rows.index, pd.MultiIndex):
             rows = rows.droplevel([c for c in column if c in rows.index.names])

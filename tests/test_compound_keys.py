@@ -21,7 +21,12 @@ def keyed_panel(n_rows=48, seed=0):
             y = 10 * (r + 1) + p * np.sin(2 * np.pi * t / 7) + 0.1 * rng.standard_normal(n_rows)
             frames.append(
                 pd.DataFrame(
-                    {"region": region, "purpose": purpose, "y": y, "x": rng.standard_normal(n_rows)},
+                    {
+                        "region": region,
+                        "purpose": purpose,
+                        "y": y,
+                        "x": rng.standard_normal(n_rows),
+                    },
                     index=index,
                 )
             )
@@ -84,9 +89,7 @@ def test_compound_key_trains_as_a_joined_key_would(fitted, panel):
 @pytest.mark.slow
 def test_compound_key_from_index_levels_equals_columns(fitted, panel):
     levels = panel.set_index(KEY, append=True)  # (day, region, purpose)
-    np.testing.assert_allclose(
-        fitted.predict(levels), fitted.predict(panel), rtol=1e-6, atol=1e-6
-    )
+    np.testing.assert_allclose(fitted.predict(levels), fitted.predict(panel), rtol=1e-6, atol=1e-6)
     forecast = fitted.forecast(levels)
     assert list(forecast.index.names) == ["region", "purpose", "day"]
     pd.testing.assert_frame_equal(forecast, fitted.forecast(panel))
