@@ -34,4 +34,11 @@ def test_panel_scale_quick(tmp_path):
     phases = {p["phase"] for p in fit["phases"]}
     assert {"fit", "parse_panel", "prepare", "train"} <= phases
     assert "ForecastInputs.__init__" in {p["phase"] for p in forecast["phases"]}
-    assert row["bar"]["fit"] in (True, False) and "fit peak" in result.stdout
+    # The verdict is the comparison it reports, and the quick panel (1 MiB)
+    # stays far under its frame plus 3 GiB: a fit that copied its data a few
+    # hundred times over would not.
+    allowed = row["bar"]["allowed_bytes"]
+    assert allowed == row["frame_bytes"] + 3 * 2**30
+    assert row["bar"]["fit"] is (fit["peak_rss"] <= allowed) is True
+    assert row["bar"]["forecast"] is (forecast["peak_rss"] <= allowed) is True
+    assert "fit peak" in result.stdout

@@ -553,6 +553,150 @@ def test_fit_and_predict_follow_the_data_contract(monkeypatch, capsys, training,
     assert counts["examples"] >= counts["fitted"] >= max(1, counts["examples"] // 10)
 
 
+@st.composite
+def valid_cases(draw):
+    """Inputs ``fit`` must accept: numbers with a few NaN, a usable index, enough rows.
+
+    Returns ``(X, y, params)``; ``params`` are the estimator's.
+    """
+    input_size, horizon = draw(st.integers(1, 10)), draw(st.integers(1, 4))
+    n_rows = draw(st.integers(input_size + 2 * horizon + 24, 80))
+    n_columns = draw(st.integers(1, 4))
+    dtype = draw(st.sampled_from(["float64", "float32", "int64"]))
+    index_kind = draw(st.sampled_from(["hourly", "range", "array", "int_gaps", "string"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    values = draw(st.sampled_from([1.0, 1e-3, 1e4])) * series(n_rows, n_columns, seed=0)
+    if dtype == "int64":
+        values = np.round(values * 10).astype("int64")
+    else:
+        n_nan = draw(st.integers(0, 3))  # missing values: masked, never an error
+        values[rng.integers(n_rows, size=n_nan), rng.integers(n_columns, size=n_nan)] = np.nan
+        values = values.astype(dtype)
+    X = values
+    if index_kind != "array":
+        X = pd.DataFrame(values, columns=[f"c{i}" for i in range(n_columns)])
+        X.index = {
+            "hourly": pd.date_range("2024-03-30", periods=n_rows, freq="h", name="time"),
+            "range": pd.RangeIndex(n_rows),
+            "int_gaps": np.cumsum(rng.choice([1, 1, 1, 2, 3], size=n_rows)),
+            "string": [f"row{i}" for i in range(n_rows)],
+        }[index_kind]
+    y_kind = draw(st.sampled_from(["none", "none", "1d", "2d"]))
+    y = None
+    params = dict(input_size=input_size, horizon=horizon, early_stopping=draw(st.booleans()))
+    if y_kind == "none":
+        targets = draw(st.sampled_from(["none", "one", "list"]))
+        params["target_columns"] = target_spec(targets, X)
+    else:
+        y = np.linspace(0.0, 1.0, n_rows)
+        y = np.column_stack([y, -y]) if y_kind == "2d" else y
+    return X, y, params
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("training, max_examples", [("stubbed", 25), ("real", 5)])
+def test_valid_input_is_accepted(monkeypatch, training, max_examples):
+    """Every valid input fits, and predict, forecast and predict_interval
+    return their documented shapes: none of them may raise."""
+    if training == "stubbed":
+        monkeypatch.setattr(_training, "train", _untrained)
+
+    @property_settings(max_examples)
+    @given(case=valid_cases())
+    def check(case):
+        X, y, params = case
+        est = tiny(**params, epochs=1, batch_size=16)
+        copies = _copies(X, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # feature-name warnings
+            assert est.fit(X, y) is est
+            predicted = est.predict(X)
+            k = targets_of(est, X, y)
+            n = len(X)
+            assert predicted.shape == ((n, est.horizon * k) if y is None else y.shape)
+            if y is None:
+                assert np.shape(est.forecast(X)) == (est.horizon, k)
+            if est.early_stopping:
+                interval = est.predict_interval(X, coverage=0.5)
+                assert interval.shape == predicted.shape + (2,)
+        _unchanged(copies)
+
+    check()
+
+
+# What each defect must be reported as: the error names what is wrong.
+DEFECTS = {
+    "unknown_name": "Unknown target column 'nope'",
+    "out_of_range": "Unknown target column",
+    "empty": "non-empty",
+    "duplicate": "must name distinct columns",
+    "shuffled": "out of time order",
+    "duplicated": "rows duplicated",
+    "short_y": "X and y must have one row per time step",
+    "too_few": "Too few",
+    "infinite": "holds infinite values",
+    "no_rows": "0 sample",
+}
+
+
+def with_defect(case, defect):
+    """``case`` (valid) with exactly one thing wrong."""
+    X, y, params = case
+    params = dict(params)
+    names = list(X.columns) if isinstance(X, pd.DataFrame) else list(range(_n_columns(X)))
+    if defect in ("unknown_name", "out_of_range", "empty", "duplicate", "too_few"):
+        y = None
+        params["target_columns"] = {
+            "unknown_name": "nope",
+            "out_of_range": len(names),
+            "empty": [],
+            "duplicate": [names[0], names[0]],
+            "too_few": None,
+        }[defect]
+    if defect in ("shuffled", "duplicated"):
+        n = len(X)
+        frame = pd.DataFrame(np.asarray(X)).set_axis(
+            pd.date_range("2024-03-30", periods=n, freq="h", name="time")
+        )
+        order = np.arange(n)[::-1] if defect == "shuffled" else np.r_[0, 0 : n - 1]
+        X = frame.iloc[order]
+    elif defect == "short_y":
+        params["target_columns"] = None  # y given: X's columns are inputs only
+        y = np.zeros(len(X) - 1)
+    elif defect == "too_few":
+        # One row less than the windows, the horizon and the hold-out need.
+        needed = params["input_size"] + params["horizon"] * (1 + params["early_stopping"])
+        X = X[: needed - 1]
+    elif defect == "infinite":
+        X = X.astype("float64")
+        if isinstance(X, pd.DataFrame):
+            X.iloc[len(X) // 2, 0] = np.inf
+        else:
+            X[len(X) // 2, 0] = np.inf
+    elif defect == "no_rows":
+        X = X[:0]
+        y = None if y is None else y[:0]
+    return X, y, params
+
+
+@pytest.mark.slow
+def test_invalid_input_raises_the_error_that_names_its_defect(monkeypatch):
+    monkeypatch.setattr(_training, "train", _untrained)
+
+    @property_settings(60)
+    @given(case=valid_cases(), defect=st.sampled_from(sorted(DEFECTS)))
+    def check(case, defect):
+        X, y, params = with_defect(case, defect)
+        est = tiny(**params, epochs=1, batch_size=16)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            with pytest.raises(ValueError, match=DEFECTS[defect]):
+                est.fit(X, y)
+        assert not hasattr(est, "model_")
+
+    check()
+
+
 @pytest.fixture(scope="module")
 def fitted_pair():
     """One estimator fitted on a DataFrame with a DatetimeIndex, one on an array."""

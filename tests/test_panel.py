@@ -216,18 +216,40 @@ def test_window_ends_are_the_same_when_computed_in_runs_of_blocks(monkeypatch):
         np.testing.assert_array_equal(codes, whole[1])
 
 
+def cyclic_panel(n_series=3, n_rows=160, period=8, seed=1):
+    """y = level x (5 + sin(2 pi t / period + phase)) + noise, phase and level per store."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for s in range(n_series):
+        t = np.arange(n_rows)
+        cycle = np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
+        y = 10.0**s * (5 + cycle + 0.05 * rng.standard_normal(n_rows))
+        index = pd.date_range("2024-01-01", periods=n_rows, freq="D", name="day")
+        frames.append(pd.DataFrame({"store": f"s{s}", "y": y}, index=index))
+    return pd.concat(frames)
+
+
 @pytest.mark.slow
-def test_grid_search_with_the_panel_splitter_in_parallel(panel):
-    small_panel = panel[panel.store.isin(["s0", "s1", "s2"])]
+def test_grid_search_with_the_panel_splitter_in_parallel():
+    # A cycle of 8 steps: one row cannot tell a rising step from a falling
+    # one (the best 2-step forecast from it is flat), eight rows show the
+    # whole cycle. The folds must pick 8 by a wide margin.
     search = GridSearchCV(
-        small(epochs=2, future_columns=["promo"]),
-        {"input_size": [4, 8]},
+        small(epochs=15),
+        {"input_size": [1, 8]},
         cv=PanelTimeSeriesSplit(n_splits=2, test_size=20, series_column="store"),
         n_jobs=2,
     )
-    search.fit(small_panel)
-    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    assert search.best_params_["input_size"] in (4, 8)
+    search.fit(cyclic_panel())
+    scores = dict(
+        zip(
+            search.cv_results_["param_input_size"],
+            search.cv_results_["mean_test_score"],
+            strict=True,
+        )
+    )
+    assert search.best_params_["input_size"] == 8
+    assert scores[8] > 0.8 and scores[8] - scores[1] > 0.3, scores
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "quantile"])
