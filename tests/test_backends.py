@@ -61,7 +61,10 @@ def test_data_parallel_fit_on_two_virtual_jax_devices():
     pytest.importorskip("jax", reason="install jax (pip install -e '.[test]') to test that backend")
     flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2"
     # Its one test of the other backends is left out, not skipped.
-    other = "tests/test_distribution.py::test_devices_needs_the_jax_backend_and_predicting_falls_back_to_one"
+    other = (
+        "tests/test_distribution.py::"
+        "test_devices_needs_the_jax_backend_and_predicting_falls_back_to_one"
+    )
     _run_on("jax", ["tests/test_distribution.py", "--deselect", other], XLA_FLAGS=flags.strip())
 
 
