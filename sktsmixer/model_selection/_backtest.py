@@ -120,8 +120,8 @@ def backtest(
     >>> frame.columns.tolist()
     ['origin', 'step', 'time', 'target', 'forecast', 'actual']
     >>> frame[["origin", "step", "time"]].head(3).astype(str).to_numpy().tolist()
-    [['2024-04-26', '1', '2024-04-27'], ['2024-04-26', '2', '2024-04-28'], \
-['2024-04-26', '3', '2024-04-29']]
+    [['2024-04-25', '1', '2024-04-26'], ['2024-04-25', '2', '2024-04-27'], \
+['2024-04-25', '3', '2024-04-28']]
     >>> backtest_scores(frame).index.tolist()
     [(1, 'y'), (2, 'y'), (3, 'y')]
     """

@@ -77,11 +77,11 @@ def backtest_scores(
     >>> frame = pd.DataFrame({"origin": [0, 0, 1, 1], "step": [1, 2, 1, 2],
     ...                       "target": "y", "forecast": [1.0, 2.0, 3.0, 4.0],
     ...                       "actual": [2.0, 2.0, 1.0, np.nan]})
-    >>> backtest_scores(frame, scale=2.0)
-                n  mae  rmse  mase
+    >>> backtest_scores(frame, scale=2.0).round(3)  # doctest: +NORMALIZE_WHITESPACE
+                 n  mae   rmse  mase
     step target
-    1    y      2  1.5  1.58  0.75
-    2    y      1  0.0  0.00  0.00
+    1    y       2  1.5  1.581  0.75
+    2    y       1  0.0  0.000  0.00
     """
     for column in ("target", "forecast", "actual"):
         if column not in getattr(frame, "columns", ()):
