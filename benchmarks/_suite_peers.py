@@ -203,6 +203,9 @@ def run_neural(kind, frame, spec, block, seed, quick):
         logger=False,
         accelerator="cpu",
     )
+    if quick:
+        # NHITS samples 1024 windows a step by default: a second a step on two cores.
+        kwargs.update(windows_batch_size=32, inference_windows_batch_size=32)
     if kind == "TSMixerx":
         check_aligned(frame)
         model = TSMixerx(n_series=frame["unique_id"].nunique(), **kwargs)

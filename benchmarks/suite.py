@@ -277,6 +277,7 @@ def protocol():
         "conformal_windows": peers.CONFORMAL_WINDOWS,
         "quick_series": sd.QUICK_SERIES,
         "quick_nf_steps": peers.QUICK_STEPS,
+        "quick_nf_windows_batch_size": 32,
         "ours_quick": peers.OURS_QUICK,
     }
 
