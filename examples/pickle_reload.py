@@ -1,6 +1,9 @@
-"""Save a fitted TSMixerRegressor with pickle and load it in a fresh process.
+"""
+Pickle a fitted forecaster and reload it in a new process
+=========================================================
 
-python examples/pickle_reload.py
+A fitted :class:`~sktsmixer.TSMixerRegressor` is saved with :mod:`pickle`,
+loaded in a fresh Python process, and predicts exactly what the original did.
 """
 
 import pathlib

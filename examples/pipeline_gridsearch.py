@@ -1,10 +1,11 @@
-"""Tune TSMixerRegressor inside a Pipeline with GridSearchCV and TimeSeriesSplit.
+"""
+A Pipeline tuned by GridSearchCV with TimeSeriesSplit
+=====================================================
 
-Mode 2 (``fit(X, y)``): predict tomorrow's demand at this hour (y shifted 24
-rows into the future) from a window of the past 48 hours of demand, price and
-a temperature sensor with gaps, imputed inside the pipeline.
-
-    python examples/pipeline_gridsearch.py
+The regression mode, ``fit(X, y)``: predict tomorrow's demand at this hour
+(``y`` shifted 24 rows into the future) from a window of the past 48 hours of
+demand, price and a temperature sensor with gaps, which an imputer fills
+inside the pipeline.
 """
 
 import numpy as np
@@ -16,6 +17,16 @@ from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.pipeline import Pipeline
 
 from sktsmixer import TSMixerRegressor
+
+EPOCHS = 10
+# sphinx_gallery_start_ignore
+# The documentation's quick build (SKTSMIXER_DOCS_QUICK=1) only checks that the
+# example runs.
+import os  # noqa: E402
+
+if os.environ.get("SKTSMIXER_DOCS_QUICK"):
+    EPOCHS = 1
+# sphinx_gallery_end_ignore
 
 
 def make_demand_data(n_hours=24 * 60, seed=1):
@@ -48,7 +59,7 @@ def main():
                 "tsmixer",
                 TSMixerRegressor(
                     input_size=48,
-                    epochs=10,
+                    epochs=EPOCHS,
                     early_stopping=False,
                     learning_rate=3e-3,
                     random_state=0,

@@ -1,33 +1,42 @@
-"""Plot a 24-hour forecast with its 90% interval, and the training loss curve.
+"""
+A forecast with its 90% interval, and the loss curve
+====================================================
 
 The example makes its own hourly data: a load with a daily cycle that rises
 with the temperature, and a temperature-like covariate that is known ahead
-(think of a weather forecast). It trains a small TSMixerRegressor on all but
-the last day, forecasts that day from the temperatures given in ``future=``,
-and saves two figures (needs matplotlib: ``pip install sktsmixer[plot]``):
+(think of a weather forecast). It trains a small
+:class:`~sktsmixer.TSMixerRegressor` on all but the last day, forecasts that
+day from the temperatures given in ``future=``, and draws two figures with
+:class:`~sktsmixer.plotting.ForecastDisplay` and
+:class:`~sktsmixer.plotting.LossCurveDisplay` (matplotlib:
+``pip install "sktsmixer[plot]"``): the last four days, the forecast, its
+90% interval and what actually happened; then the training and validation
+loss per epoch.
 
-* ``docs/forecast.png``: the last four days, the forecast, its 90% interval
-  and what actually happened;
-* ``docs/loss_curve.png``: training and validation loss per epoch.
-
-    python examples/plot_forecast.py [OUTPUT_DIR]   # default: docs/
+``python examples/plot_forecast.py OUTPUT_DIR`` also saves them as
+``forecast.png`` and ``loss_curve.png`` in ``OUTPUT_DIR``.
 """
 
 import pathlib
 import sys
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sktsmixer import TSMixerRegressor  # noqa: E402
-from sktsmixer.plotting import ForecastDisplay, LossCurveDisplay  # noqa: E402
+from sktsmixer import TSMixerRegressor
+from sktsmixer.plotting import ForecastDisplay, LossCurveDisplay
 
 HORIZON = 24
+EPOCHS = 20
+# sphinx_gallery_start_ignore
+# The documentation's quick build (SKTSMIXER_DOCS_QUICK=1) only checks that the
+# example runs.
+import os  # noqa: E402
+
+if os.environ.get("SKTSMIXER_DOCS_QUICK"):
+    EPOCHS = 2
+# sphinx_gallery_end_ignore
 
 
 def make_data(n_hours=24 * 60, seed=0):
@@ -55,7 +64,7 @@ def main(out_dir):
         ff_dim=32,
         learning_rate=3e-3,
         batch_size=128,
-        epochs=20,
+        epochs=EPOCHS,
         patience=5,
         random_state=0,
     )
@@ -70,23 +79,25 @@ def main(out_dir):
     print(f"MAE over the next {HORIZON} h: {mae:.2f}")
     print(f"90% interval holds {inside} of {HORIZON} actual hours")
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
     ForecastDisplay.from_estimator(
         forecaster, past, future=future, coverage=0.9, actual=actual, n_history=4 * 24, ax=ax
     )
     ax.set_title("TSMixer: next-day load forecast with a 90% interval")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside, clear of the data
-    fig.savefig(out_dir / "forecast.png", dpi=120)
-    print(f"saved {out_dir / 'forecast.png'}")
+    figures = {"forecast.png": fig}
 
     fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     LossCurveDisplay.from_estimator(forecaster, ax=ax, log_scale=True)
     ax.set_title("Training and validation loss (log scale)")
-    fig.savefig(out_dir / "loss_curve.png", dpi=120)
-    print(f"saved {out_dir / 'loss_curve.png'}")
+    figures["loss_curve.png"] = fig
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, figure in figures.items():
+            figure.savefig(out_dir / name, dpi=120)
+            print(f"saved {out_dir / name}")
 
 
 if __name__ == "__main__":
-    default = pathlib.Path(__file__).resolve().parents[1] / "docs"
-    main(pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else default)
+    main(pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    plt.show()

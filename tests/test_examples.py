@@ -42,3 +42,18 @@ def test_pipeline_gridsearch_beats_naive():
 def test_pickle_reload_is_exact():
     out = run_example("pickle_reload.py")
     assert "max |difference| after reload in a new process: 0.0" in out
+
+
+@pytest.mark.slow
+def test_panel_covariates_the_temperature_forecast_helps():
+    out = run_example("plot_panel_covariates.py")
+    with_it = float(re.search(r"with the temperature forecast: ([\d.]+)", out).group(1))
+    without = float(re.search(r"without it: ([\d.]+)", out).group(1))
+    assert with_it < without
+
+
+@pytest.mark.slow
+def test_grid_search_panel_prefers_the_temperature():
+    out = run_example("plot_grid_search_panel.py")
+    assert "'future_columns': ['temperature']" in out
+    assert float(re.search(r"best cross-validated R\^2: (-?[\d.]+)", out).group(1)) > 0.5
