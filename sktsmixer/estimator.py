@@ -724,6 +724,7 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
 
     def __setstate__(self, state):
         state.setdefault("devices", None)  # pickled before the parameter existed
+        state.setdefault("categorical_embedding", "auto")
         state.setdefault("max_steps", "auto")
         if "model_" in state and "input_size_" not in state:
             # Fitted before the settings decided from the data: they were the parameters.
