@@ -227,8 +227,9 @@ def run_neural(kind, frame, spec, block, seed, quick):
         )
     fit_s = time.perf_counter() - start
     point = to_array(cv, frame, block, kind)
-    trained = getattr(nf.models[0], "trainer", None)
-    ran = trained.global_step if trained is not None else "?"
+    # The steps trained tell whether early stopping ended the fit.
+    trajectory = getattr(nf.models[0], "train_trajectories", None) or [("?", None)]
+    ran = trajectory[-1][0] + 1 if isinstance(trajectory[-1][0], int) else "?"
     note = f"input_size={spec.nf_input_size}, futr_exog={futr}, steps run {ran}"
     return Forecast(point, None, fit_s, note)
 
