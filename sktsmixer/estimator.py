@@ -19,6 +19,7 @@ from sktsmixer.adaptive import (
     auto_input_size,
     auto_schedule,
     estimate_season_length,
+    has_calendar_gaps,
     season_lengths,
 )
 from sktsmixer.categorical import warn_unseen
@@ -498,8 +499,13 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         else:
             self.input_size_ = int(self.input_size)
         spec = self.time_features
-        if spec == "auto" and (y is not None or panel.index_kind != "datetime"):
-            spec = None  # no calendar to read: the windows carry the cycles
+        if spec == "auto" and not (
+            y is None and panel.index_kind == "datetime" and has_calendar_gaps(panel.present)
+        ):
+            # On a full grid the position in the window tells the time of
+            # day and week, and the plain model learns the cycles from it;
+            # calendar inputs cost accuracy there (see adaptive.py).
+            spec = None
         return {**params, "time_features": spec}
 
     def _decide_schedule(self, n_windows, warm):

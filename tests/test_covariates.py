@@ -143,7 +143,12 @@ def test_bad_roles_are_rejected(demand, params, match):
 
 def test_time_features_need_a_datetime_index(demand):
     with pytest.raises(ValueError, match="DatetimeIndex"):
-        small(time_features="auto").fit(demand.iloc[:300].to_numpy())
+        small(time_features=["hour"]).fit(demand.iloc[:300].to_numpy())
+    # "auto" (the default) reads no calendar where there is none.
+    est = small(time_features="auto", target_columns=[0], epochs=1).fit(
+        demand.iloc[:300].to_numpy()
+    )
+    assert est.time_feature_names_ == []
 
 
 def test_covariates_need_forecasting_mode(demand):
