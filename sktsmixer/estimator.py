@@ -459,9 +459,10 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         warn_unseen(panel.unseen, stacklevel=4)
         y_checked = None if y is None else check_y(y, len(panel.rows))
         if not warm:
-            params = self._decide_from_data(params, panel, y_checked)
+            params = self._decide_calendar(params, panel, y_checked)
             roles = column_roles(params, names, dynamic_names, panel, y_checked)
             self._set_roles(roles)
+            self._decide_window(panel, y_checked)
             self._architecture = {name: getattr(self, name) for name in _ARCHITECTURE}
             self.series_labels_ = list(panel.labels)
         if y is None:
@@ -479,25 +480,8 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         self._context = prepared.context
         return self
 
-    def _decide_from_data(self, params, panel, y):
-        """Resolve ``input_size`` and ``time_features`` (see :mod:`sktsmixer.adaptive`)."""
-        if panel.index_kind == "datetime" and panel.step is not None:
-            period, cycle = season_lengths(panel.step)
-        else:
-            blocks = [
-                panel.dynamic[panel.offsets[i] : panel.offsets[i + 1]]
-                for i in range(len(panel.labels))
-            ]
-            if y is not None:
-                blocks = [y.reshape(len(y), -1)]
-            period = estimate_season_length(blocks)
-            cycle = 2 * period if period > 1 else 1
-        self.season_length_ = int(period)
-        horizon = self.horizon if y is None else 1
-        if self.input_size == "auto":
-            self.input_size_ = auto_input_size(horizon, period, cycle, panel.lengths)
-        else:
-            self.input_size_ = int(self.input_size)
+    def _decide_calendar(self, params, panel, y):
+        """Resolve ``time_features`` (see :func:`sktsmixer.adaptive.has_calendar_gaps`)."""
         spec = self.time_features
         if spec == "auto" and not (
             y is None and panel.index_kind == "datetime" and has_calendar_gaps(panel.present)
@@ -507,6 +491,28 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
             # calendar inputs cost accuracy there (see adaptive.py).
             spec = None
         return {**params, "time_features": spec}
+
+    def _decide_window(self, panel, y):
+        """Resolve ``season_length_`` and ``input_size`` (see :mod:`sktsmixer.adaptive`)."""
+        if panel.index_kind == "datetime" and panel.step is not None:
+            period, cycle = season_lengths(panel.step)
+        else:
+            # Without a calendar, the season of the forecast columns (or of y).
+            if y is not None:
+                blocks = [y.reshape(len(y), -1)]
+            else:
+                blocks = [
+                    panel.dynamic[panel.offsets[i] : panel.offsets[i + 1], self.target_indices_]
+                    for i in range(len(panel.labels))
+                ]
+            period = estimate_season_length(blocks)
+            cycle = 2 * period if period > 1 else 1
+        self.season_length_ = int(period)
+        horizon = self.horizon if y is None else 1
+        if self.input_size == "auto":
+            self.input_size_ = auto_input_size(horizon, period, cycle, panel.lengths)
+        else:
+            self.input_size_ = int(self.input_size)
 
     def _decide_schedule(self, n_windows, warm):
         """Resolve ``dropout``, ``epochs``, ``steps_per_epoch`` and ``patience``."""
