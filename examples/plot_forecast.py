@@ -59,7 +59,7 @@ def main(out_dir):
         horizon=HORIZON,
         target_columns=["load"],
         future_columns=["temperature"],
-        time_features="auto",
+        time_features=["hour", "dayofweek"],
         n_blocks=2,
         ff_dim=32,
         learning_rate=3e-3,
