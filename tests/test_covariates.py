@@ -119,6 +119,7 @@ def test_bad_future_is_rejected_with_what_to_pass(with_covariates, demand, make_
         with_covariates.forecast(history, future=make_future(future))
 
 
+@pytest.mark.slow
 def test_future_on_a_model_without_future_columns_is_rejected(demand):
     est = small(epochs=1, time_features=["hour"]).fit(demand.iloc[:300])
     forecast = est.forecast(demand.iloc[:300])  # time features need no future
@@ -157,6 +158,7 @@ def test_covariates_need_forecasting_mode(demand):
         TSMixerRegressor(future_columns=["temperature"]).fit(demand.iloc[:300], y)
 
 
+@pytest.mark.slow
 def test_persistence_of_a_covariate_model(with_covariates, demand, tmp_path):
     test = demand.iloc[N_TRAIN : N_TRAIN + 60]
     expected = with_covariates.predict(test)

@@ -76,6 +76,7 @@ def test_multivariate_beats_seasonal_naive(multivariate, seasonal_frame):
     assert model_mse < 0.7 * naive_mse, (model_mse, naive_mse)
 
 
+@pytest.mark.slow
 def test_small_data_beats_seasonal_naive_in_15_epochs():
     # Issue 10's small-data case: 1,100 rows, one block, ff_dim 16, batch 64,
     # learning rate 1e-3, 15 epochs (255 steps). With a random (Glorot) temporal
@@ -126,6 +127,7 @@ def test_history_records_decreasing_losses(multivariate):
     assert min(history["val_loss"]) < history["val_loss"][0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("weight_averaging", [None, 0.9])
 def test_restored_weights_are_the_ones_the_hold_out_scored(weight_averaging, seasonal, monkeypatch):
     # With averaging the hold-out must be scored, and the best weights kept,
@@ -157,6 +159,7 @@ def test_restored_weights_are_the_ones_the_hold_out_scored(weight_averaging, sea
     np.testing.assert_allclose(rescored, min(est.history_["val_loss"]), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_weight_averaging_keeps_the_average_not_the_last_step(seasonal):
     raw = small(epochs=3, early_stopping=False, dropout=0.3).fit(seasonal[:600])
     averaged = clone(raw).set_params(weight_averaging=0.9).fit(seasonal[:600])
@@ -199,6 +202,7 @@ def test_forecast_continues_range_index_and_returns_array_for_arrays(seasonal):
     assert est.predict(seasonal[:50]).shape == (50, HORIZON)
 
 
+@pytest.mark.slow
 def test_named_target_columns(seasonal_frame):
     est = small(target_columns=["temp", "load"], epochs=2).fit(seasonal_frame.iloc[:400])
     np.testing.assert_array_equal(est.target_indices_, [1, 0])
@@ -257,6 +261,7 @@ def test_missing_targets_are_masked_not_trained_on(seasonal):
     assert np.abs(partial.predict(seasonal[:300])).max() < 100
 
 
+@pytest.mark.slow
 def test_same_random_state_gives_identical_fits(seasonal):
     first = small(epochs=2, dropout=0.2).fit(seasonal[:400]).predict(seasonal[400:500])
     second = small(epochs=2, dropout=0.2).fit(seasonal[:400]).predict(seasonal[400:500])
@@ -293,6 +298,7 @@ def test_validation_targets_never_overlap_training_targets():
     assert len(validation) == int(np.ceil(0.1 * len(ends)))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's graph")
 def test_fits_leave_no_dataset_callbacks_in_the_global_graph(seasonal):
     from tensorflow.python.framework import ops
@@ -308,6 +314,7 @@ def test_fits_leave_no_dataset_callbacks_in_the_global_graph(seasonal):
 # ------------------------------------------------------------ persistence
 
 
+@pytest.mark.slow
 def test_pickle_loads_in_a_fresh_process(multivariate, seasonal_frame, tmp_path):
     test = seasonal_frame.iloc[N_TRAIN : N_TRAIN + 50]
     (tmp_path / "est.pkl").write_bytes(pickle.dumps(multivariate))

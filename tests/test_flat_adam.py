@@ -46,6 +46,7 @@ def test_amsgrad_is_refused_with_the_alternative():
         FlatAdam(amsgrad=True)
 
 
+@pytest.mark.slow
 @on_tensorflow
 def test_a_fit_with_it_is_the_fit_with_keras_adam(seasonal, monkeypatch):
     params = dict(

@@ -254,6 +254,7 @@ def test_repeated_fits_and_predictions_log_no_retracing_notes(seasonal, caplog):
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
 
 
+@pytest.mark.slow
 def test_import_is_quiet_when_the_user_set_a_log_level(tmp_path):
     # TensorFlow 2.21 prints its start-up lines whatever TF_CPP_MIN_LOG_LEVEL
     # says: a user who set it (the usual advice) must not get them back.

@@ -241,6 +241,7 @@ def ridge():
     return make_pipeline(ColumnTransformer([("num", "passthrough", ["temp"])]), Ridge())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", ["shuffled", "multiindex"])
 def test_cross_val_score_and_grid_search(layout):
     factory, column = LAYOUTS[layout]

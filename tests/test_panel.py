@@ -151,6 +151,7 @@ def test_unseen_series_are_predicted_with_their_own_scale(global_with_statics):
     assert np.all(np.abs(predicted[:50, 0] / level[:50] - 1) < 1.0)
 
 
+@pytest.mark.slow
 def test_unsorted_panel_names_the_series_and_gaps_are_handled():
     panel = signed_panel(n_series=3, n_rows=80)
     shuffled = pd.concat(
@@ -252,6 +253,7 @@ def test_grid_search_with_the_panel_splitter_in_parallel():
     assert scores[8] > 0.8 and scores[8] - scores[1] > 0.3, scores
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["squared_error", "quantile"])
 def test_windows_gathered_in_numpy_train_as_in_the_graph(panel, monkeypatch, loss):
     """Big series are not copied into the backend (windows gathered in NumPy,

@@ -30,6 +30,7 @@ def graph_and_xla_fits(seasonal):
     )
 
 
+@pytest.mark.slow
 @on_tensorflow
 def test_xla_fit_matches_the_graph_fit(graph_and_xla_fits):
     # Same seeds, same windows: only the rounding of fused element-wise ops
@@ -44,6 +45,7 @@ def test_xla_fit_matches_the_graph_fit(graph_and_xla_fits):
     )
 
 
+@pytest.mark.slow
 @on_tensorflow
 def test_predict_follows_the_setting_of_the_last_fit(graph_and_xla_fits):
     X, graph, _ = graph_and_xla_fits
@@ -58,6 +60,7 @@ def test_predict_follows_the_setting_of_the_last_fit(graph_and_xla_fits):
     assert est.model_.jit_compile is False
 
 
+@pytest.mark.slow
 @on_tensorflow
 def test_auto_compiles_with_xla_when_the_planned_work_pays_back(seasonal, monkeypatch):
     est = _small(epochs=2).fit(seasonal[:400])
@@ -79,6 +82,7 @@ def test_jit_compile_must_be_auto_or_a_bool(seasonal):
         _small(jit_compile="yes").fit(seasonal[:400])
 
 
+@pytest.mark.slow
 @on_tensorflow
 def test_xla_fit_of_the_covariate_model_matches_the_graph_fit(seasonal):
     # TSMixer-Ext: known-ahead column, static feature, time features, quantile loss.

@@ -68,6 +68,7 @@ def test_the_pipeline_passes_narrower_groups():
     assert shapes == [(5, 8, 2)] * 3 + [(5, 4, 2)]
 
 
+@pytest.mark.slow
 @on_tensorflow
 def test_an_xla_fit_runs_its_steps_in_groups_and_matches_keras_loop(seasonal, monkeypatch):
     counts = []
