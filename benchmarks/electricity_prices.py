@@ -40,9 +40,20 @@ Models, all in one run:
   the row at 23:00 of day D-1 is the forecast of day D (the script checks
   that changing day D's prices leaves it unchanged). ``--seeds N`` refits
   the chosen configuration with N seeds and reports mean and std.
-* ``tsmixerx-nf``: neuralforecast ``TSMixerx`` (h=24, both countries,
-  ``futr_exog_list=["gen_forecast", "system_load"]``). Fitted with
-  ``NeuralForecast.fit``; the daily forecasts come from
+* ``tsmixerx-nf``: neuralforecast ``TSMixerx`` (h=24, both countries as its
+  two series) run the way its documentation runs it on inputs of different
+  scales: its default sizes (2 blocks, ff_dim 64, dropout 0, learning rate
+  1e-3, 32 windows a step, at most 1,000 steps), a window scaler
+  (``scaler_type`` "standard" or "robust", chosen on validation with the
+  input size; the generation and load forecasts are ~75,000 and would
+  otherwise go in raw), and ``futr_exog_list=["gen_forecast",
+  "system_load", "hour", "week_day"]``: the calendar columns are the
+  counterpart of our ``time_features="auto"``, as neuralforecast's EPF
+  tutorial feeds ``week_day``. Its tuning fits stop early
+  (``early_stop_patience_steps=5`` checks of ``val_check_steps=100``) on
+  ``val_size`` = the last 10% of the train days, and forecast with the
+  weights of their best check; the refit runs that check's number of
+  steps. Fitted with ``NeuralForecast.fit``; the daily forecasts come from
   ``cross_validation(n_windows=days, step_size=24, use_fitted=True)``,
   whose cutoffs are exactly the 23:00 rows before the forecast days
   (checked). Skipped, with the reason, if neuralforecast is not installed.
@@ -105,7 +116,9 @@ HGB_GRID = {
     "max_leaf_nodes": [15, 31, 63],
     "l2_regularization": [0.0, 1.0],
 }
-NF_GRID = {"input_size": [168, 336]}
+NF_GRID = {"input_size": [168, 336], "scaler_type": ["standard", "robust"]}
+NF_PATIENCE = 5  # validation checks, as neuralforecast's TSMixer tutorial stops
+NF_CALENDAR = ["hour", "week_day"]
 
 
 def parse_args(argv=None):
@@ -144,7 +157,10 @@ def parse_args(argv=None):
     )
     parser.add_argument("--hgb-grid", type=json.loads, default=HGB_GRID)
     parser.add_argument("--nf-grid", type=json.loads, default=NF_GRID)
-    parser.add_argument("--nf-max-steps", type=int, default=1000, help="TSMixerx training steps")
+    parser.add_argument(
+        "--nf-max-steps", type=int, default=1000, help="TSMixerx's most steps (its default)"
+    )
+    parser.add_argument("--note", default=None, help="a note stored in the JSON")
     parser.add_argument(
         "--drop-last-days",
         type=int,
@@ -175,7 +191,7 @@ def parse_args(argv=None):
         args.epochs, args.steps_per_epoch, args.patience = 2, 20, 1
         args.tsmixer_grid = {"input_size": [48], "dropout": [0.1], "learning_rate": [3e-3]}
         args.hgb_grid = {"learning_rate": [0.1], "max_leaf_nodes": [15], "max_iter": [50]}
-        args.nf_grid = {"input_size": [48]}
+        args.nf_grid = {"input_size": [48], "scaler_type": ["standard"]}
         args.nf_max_steps = 10
     if args.seeds is None:
         args.seeds = 1 if args.quick else 3
@@ -416,6 +432,38 @@ def nf_forecasts(nf, frame, cutoffs, series, columns):
     return np.stack(parts, axis=2)
 
 
+def best_weights_callback():
+    """A Lightning callback keeping the weights of the best validation check.
+
+    neuralforecast's early stopping keeps the last weights, ``patience``
+    checks past the best; ours restores the best, so the peer gets the same.
+    """
+    import pytorch_lightning as pl
+
+    class BestWeights(pl.Callback):
+        def __init__(self):
+            self.loss, self.step, self.state = float("inf"), None, None
+
+        def on_validation_end(self, trainer, pl_module):
+            loss = trainer.callback_metrics.get("ptl/val_loss")
+            if trainer.sanity_checking or loss is None or not float(loss) < self.loss:
+                return
+            self.loss, self.step = float(loss), int(trainer.global_step)
+            self.state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+
+    return BestWeights()
+
+
+def restore_best_weights(nf):
+    """Load the best check's weights into the fitted model; its (step, loss)."""
+    model = nf.models[0]
+    kept = [c for c in model.trainer_kwargs.get("callbacks") or [] if hasattr(c, "state")]
+    if len(kept) != 1 or kept[0].state is None:
+        raise RuntimeError("the fit ran no validation check: no best weights to restore")
+    model.load_state_dict(kept[0].state)
+    return kept[0].step, kept[0].loss
+
+
 def run_neuralforecast(data, args):
     try:
         from neuralforecast import NeuralForecast
@@ -423,48 +471,81 @@ def run_neuralforecast(data, args):
     except ImportError as error:
         return {"skipped": f"neuralforecast not importable ({error})"}
     quiet_lightning()
-    frame = data.frame
+    frame = data.frame.assign(hour=data.frame["ds"].dt.hour, week_day=data.frame["ds"].dt.dayofweek)
+    # The protocol's hold-out for early stopping: the last 10% of the train days.
+    hold_out = int(np.ceil(0.1 * data.train_days)) * 24
 
-    def make(params, seed=args.seed):
+    def make(params, seed, steps, early_stop):
+        stopping = dict(early_stop_patience_steps=NF_PATIENCE, callbacks=[best_weights_callback()])
         model = TSMixerx(
             h=HORIZON,
             n_series=len(COUNTRIES),
-            futr_exog_list=FUTURE,
-            max_steps=args.nf_max_steps,
+            futr_exog_list=FUTURE + NF_CALENDAR,
+            max_steps=steps,
+            val_check_steps=min(100, steps),
             random_seed=seed,
+            **(stopping if early_stop else {}),
             **QUIET_TRAINER,
             **params,
         )
         return NeuralForecast(models=[model], freq="h")
 
-    def daily_forecasts(nf, block):
+    def daily_forecasts(nf, block, val_size=0):
         """Fit on the rows before the block, then one forecast per midnight of the block."""
         began = time.perf_counter()
-        nf.fit(df=frame[frame["ds"] < data.start(block)])
+        nf.fit(df=frame[frame["ds"] < data.start(block)], val_size=val_size)
         seconds = time.perf_counter() - began
+        best = restore_best_weights(nf) if val_size else None
         cutoffs = data.days[data.block(block)] - pd.Timedelta(hours=1)
         forecasts = nf_forecasts(nf, frame, cutoffs, COUNTRIES, ["TSMixerx"])
-        return {c: forecasts[:, :, i, 0] for i, c in enumerate(COUNTRIES)}, seconds
+        return {c: forecasts[:, :, i, 0] for i, c in enumerate(COUNTRIES)}, seconds, best
 
     best, trials, tuning = None, [], 0.0
     for params in grid(args.nf_grid):
-        pred, seconds = daily_forecasts(make(params), "validation")
+        nf = make(params, args.seed, args.nf_max_steps, early_stop=True)
+        pred, seconds, (step, loss) = daily_forecasts(nf, "validation", hold_out)
         tuning += seconds
         mae = scores(pred, data.truth("validation"))["mae"]
-        trials.append({"params": params, "validation_mae": mae, "fit_seconds": seconds})
-        print(f"  tsmixerx-nf {params}: validation MAE {mae:.3f} ({seconds:.0f} s)", flush=True)
+        steps_run = int(nf.models[0].train_trajectories[-1][0]) + 1  # logged before the step
+        trials.append(
+            {
+                "params": params,
+                "validation_mae": mae,
+                "best_step": step,
+                "steps_run": steps_run,
+                "hold_out_loss": loss,
+                "fit_seconds": seconds,
+            }
+        )
+        print(
+            f"  tsmixerx-nf {params}: validation MAE {mae:.3f} "
+            f"(best step {step}/{steps_run}, {seconds:.0f} s)",
+            flush=True,
+        )
         if best is None or mae < best["validation_mae"]:
             best = trials[-1]
-    # The same seeds as TSMixerRegressor's refits, for a spread beside theirs.
+    # The same seeds as TSMixerRegressor's refits, for a spread beside theirs;
+    # each refit runs the steps of the chosen fit's best check, without a hold-out.
     runs = []
     for seed in range(args.seed, args.seed + args.seeds):
-        pred, seconds = daily_forecasts(make(best["params"], seed), "test")
+        nf = make(best["params"], seed, best["best_step"], early_stop=False)
+        pred, seconds, _ = daily_forecasts(nf, "test")
         test = scores(pred, data.truth("test"))
         runs.append({"seed": seed, "test": test, "fit_seconds": seconds})
         print(f"  tsmixerx-nf seed {seed}: test MAE {runs[-1]['test']['mae']:.3f}", flush=True)
     keys = runs[0]["test"]
     return {
-        "params": {**best["params"], "max_steps": args.nf_max_steps},
+        "params": {
+            **best["params"],
+            "max_steps": best["best_step"],
+            "futr_exog_list": FUTURE + NF_CALENDAR,
+            "tuning": {
+                "max_steps": args.nf_max_steps,
+                "val_check_steps": min(100, args.nf_max_steps),
+                "early_stop_patience_steps": NF_PATIENCE,
+                "val_size": hold_out,
+            },
+        },
         "validation_mae": best["validation_mae"],
         "test": {k: float(np.mean([r["test"][k] for r in runs])) for k in keys},
         "test_std": {k: float(np.std([r["test"][k] for r in runs])) for k in keys},
@@ -712,6 +793,7 @@ def main(argv=None):
             "config": config,
             "blocks": data.describe(),
             "results": results,
+            **({"note": args.note} if args.note else {}),
         },
         args.json,
     )

@@ -43,6 +43,14 @@ def test_electricity_prices_quick(tmp_path):
             assert test["mae"] < 0.8 * zero and test["mae"] < 3 * naive["mae"], name
         if name != "seasonal-naive":  # no fit to time
             assert row["fit_seconds"] > 0, name
+    if with_peer:
+        # The peer's refit runs the steps of its chosen tuning fit's best check,
+        # a fit that stopped on a hold-out with a window scaler.
+        peer = rows["tsmixerx-nf"]
+        chosen = min(peer["trials"], key=lambda trial: trial["validation_mae"])
+        assert peer["params"]["max_steps"] == chosen["best_step"] <= chosen["steps_run"]
+        assert peer["params"]["scaler_type"] in ("standard", "robust")
+        assert peer["params"]["tuning"]["val_size"] > 0
     # Seconds, not milliseconds: every fit lay inside the child's run.
     assert sum(row["fit_seconds"] for row in rows.values()) < elapsed
     assert "MAE all" in result.stdout

@@ -68,6 +68,9 @@ def test_accuracy_peer_smoke(tmp_path, etth1_path):
     # 20 steps: finite, better than forecasting zeros, and fitted with a hold-out.
     assert 0 < peer["test_mse"] < 1.0 and peer["fit_seconds"] > 0
     assert peer["validation_mse"] is not None and 0 < peer["steps"] <= 20
+    # It forecasts with its best check's weights: the lowest validation loss seen.
+    assert 0 < peer["best_step"] <= peer["steps"]
+    assert peer["validation_mse"] == peer["validation_mse_by_step_1000"]
     assert "neuralforecast TSMixer" in out and row["fit_seconds"] > 0
 
 
