@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.utils.validation import check_array
 
 from sktsmixer._keys import _split_series_and_time, key_names, series_key
+from sktsmixer.calendars import session_calendar, session_positions
 from sktsmixer.categorical import categorical_dtype, category_codes, learn_categories
 from sktsmixer.preparation import CHUNK_ROWS, _block_runs
 
@@ -55,6 +56,9 @@ class Panel:
         learned from ``X`` or as given to ``parse_panel``.
     unseen : dict
         Values of categorical columns not among the given categories.
+    calendar : SessionCalendar or None
+        The business calendar the rows are laid on (None: a continuous
+        clock of ``step``); see :mod:`sktsmixer.calendars`.
     """
 
     labels: list
@@ -69,6 +73,7 @@ class Panel:
     time_name: object = None
     categories: dict = field(default_factory=dict)
     unseen: dict = field(default_factory=dict)
+    calendar: object = None
 
     @property
     def lengths(self):
@@ -77,6 +82,8 @@ class Panel:
     def block_times(self, i, lead=0, trail=0):
         """Time labels of block ``i`` extended by ``lead`` and ``trail`` steps."""
         n = lead + int(self.lengths[i]) + trail
+        if self.calendar is not None:
+            return self.calendar.range(self.starts[i], n, shift=-lead)
         if self.index_kind == "datetime":
             start = self.starts[i] - lead * self.step
             return pd.date_range(start, periods=n, freq=self.step)
@@ -89,6 +96,8 @@ class Panel:
         """The time label that follows the last row of block ``i``."""
         if self.index_kind is None:
             return None
+        if self.calendar is not None:
+            return self.calendar.range(self.starts[i], 1, shift=int(self.lengths[i]))[0]
         return self.starts[i] + int(self.lengths[i]) * self.step
 
 
@@ -119,7 +128,9 @@ def column_positions(spec, names, n_columns, parameter):
     return positions
 
 
-def parse_panel(X, series_column=None, static_columns=None, dtype=None, categories=None):
+def parse_panel(
+    X, series_column=None, static_columns=None, dtype=None, categories=None, calendar=None
+):
     """Check ``X`` and lay its series on their time grids.
 
     Parameters
@@ -136,6 +147,10 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None, categori
         None: learn the categories of the text and ``category`` columns of
         ``X``. A dict (name -> Index), those learned in ``fit``: their codes
         are read with them (see :mod:`sktsmixer.categorical`).
+    calendar : "auto", SessionCalendar or None
+        None: a continuous clock. "auto": a business calendar when the
+        timestamps show one (:func:`sktsmixer.calendars.infer_calendar`),
+        else a continuous clock. A calendar: lay the rows on it.
 
     Returns
     -------
@@ -204,7 +219,14 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None, categori
     kind, step = _time_step(times, order, bounds, list(uniques))
     if not isinstance(X_in, pd.DataFrame):
         kind, step = None, None  # an array's rows are steps without labels
-    starts, positions, lengths = _grid_positions(times, order, bounds, kind, step, list(uniques))
+    calendar = session_calendar(calendar, times, order, bounds, kind, step)
+    if calendar is not None:
+        starts, positions, lengths = session_positions(times, order, bounds, calendar, uniques)
+        step = calendar.step
+    else:
+        starts, positions, lengths = _grid_positions(
+            times, order, bounds, kind, step, list(uniques)
+        )
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     if offsets[-1] >= np.iinfo(np.int32).max:
         # Windows are named by int32 rows inside the compiled graph.
@@ -256,6 +278,7 @@ def parse_panel(X, series_column=None, static_columns=None, dtype=None, categori
         getattr(times, "name", None),
         {name: categories[name] for name in names if name in categories},
         unseen,
+        calendar,
     )
     return panel, names, [names[i] for i in dynamic_pos]
 

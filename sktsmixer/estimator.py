@@ -22,6 +22,7 @@ from sktsmixer.adaptive import (
     has_calendar_gaps,
     season_lengths,
 )
+from sktsmixer.calendars import SessionCalendar
 from sktsmixer.categorical import warn_unseen
 from sktsmixer.data import key_names, parse_panel
 from sktsmixer.forecasting import ForecastInputs, forecast_frame, future_rows
@@ -38,6 +39,7 @@ _ARCHITECTURE = (
     "future_columns",
     "static_columns",
     "series_column",
+    "calendar",
     "time_features",
     "n_blocks",
     "ff_dim",
@@ -141,6 +143,23 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         seen in ``fit`` is read as unknown (the zero vector) with one
         warning naming the columns and values, never an error; a boolean
         column is a number (0/1).
+    calendar : "auto", SessionCalendar or None, default="auto"
+        The clock the rows of a ``DatetimeIndex`` are laid on. A series
+        observed only in opening hours or on weekdays (a call centre open
+        07:00-21:00 on weekdays) is regular on its business calendar: its
+        windows then run from Friday 21:00 on to Monday 07:00 without
+        counting nights and weekends as missing rows, and ``forecast``
+        continues on the next session. "auto" infers such a calendar in
+        ``fit`` (see :func:`sktsmixer.calendars.infer_calendar`), only when
+        the times of day seen form one block shorter than a day and/or some
+        weekdays are never seen, the data crosses those closures at least
+        twice, and the rows fill at least 90% of the calendar's slots;
+        other data (regular, or sessions with a break) keeps the continuous
+        clock. A :class:`sktsmixer.calendars.SessionCalendar` sets it (rows
+        off it raise). None: the continuous clock of the index's step. A
+        holiday (a whole session day missing) and a missing row inside a
+        session are gaps, as on a continuous clock. ``calendar_`` reports
+        the calendar used; new data must lie on it.
     time_features : None, "auto" or list of str, default=None
         Calendar features from the ``DatetimeIndex`` as sine/cosine pairs,
         known ahead: names from ``"minute", "hour", "dayofweek",
@@ -266,6 +285,9 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
     categorical_encoding_ : dict
         Column name -> ``("onehot", n_categories)`` or ``("embedding",
         size)``: how the model encodes it (see ``categorical_embedding``).
+    calendar_ : SessionCalendar or None
+        The business calendar the data was laid on (see ``calendar``);
+        None for a continuous clock.
     history_ : dict of list of float
         Per-epoch training ``"loss"`` (and ``"val_loss"``) on scaled data.
     n_iter_ : int
@@ -309,6 +331,7 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
             Interval(numbers.Integral, 1, None, closed="left"),
             dict,
         ],
+        "calendar": [None, StrOptions({"auto"}), SessionCalendar],
         "time_features": [None, StrOptions({"auto"}), "array-like"],
         "n_blocks": [Interval(numbers.Integral, 1, None, closed="left")],
         "ff_dim": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -373,6 +396,7 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         devices=None,
         jit_compile="auto",
         categorical_embedding="auto",
+        calendar="auto",
     ):
         self.input_size = input_size
         self.horizon = horizon
@@ -405,6 +429,7 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         self.devices = devices
         self.jit_compile = jit_compile
         self.categorical_embedding = categorical_embedding
+        self.calendar = calendar
 
     # ------------------------------------------------------------------ fit
 
@@ -454,11 +479,16 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         check_mode(params, y)
         self._check_input_names(X, reset=not warm)
         panel, names, dynamic_names = parse_panel(
-            X, self.series_column, self.static_columns, categories=self._categories(warm)
+            X,
+            self.series_column,
+            self.static_columns,
+            categories=self._categories(warm),
+            calendar=self.calendar_ if warm else self.calendar,
         )
         warn_unseen(panel.unseen, stacklevel=4)
         y_checked = None if y is None else check_y(y, len(panel.rows))
         if not warm:
+            self.calendar_ = panel.calendar
             params = self._decide_calendar(params, panel, y_checked)
             roles = column_roles(params, names, dynamic_names, panel, y_checked)
             self._set_roles(roles)
@@ -494,7 +524,9 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
 
     def _decide_window(self, panel, y):
         """Resolve ``season_length_`` and ``input_size`` (see :mod:`sktsmixer.adaptive`)."""
-        if panel.index_kind == "datetime" and panel.step is not None:
+        if panel.calendar is not None:  # in slots of its sessions and session days
+            period, cycle = panel.calendar.season_lengths()
+        elif panel.index_kind == "datetime" and panel.step is not None:
             period, cycle = season_lengths(panel.step)
         else:
             # Without a calendar, the season of the forecast columns (or of y).
@@ -673,7 +705,11 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         self._check_input_names(X, reset=False)
         panel, _, _ = parse_panel(
-            X, self.series_column, self.static_columns, categories=self._categories()
+            X,
+            self.series_column,
+            self.static_columns,
+            categories=self._categories(),
+            calendar=getattr(self, "calendar_", None),
         )
         unseen = dict(panel.unseen)
         rows = future_rows(self, panel, future, unseen)
@@ -737,6 +773,10 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
     def __setstate__(self, state):
         state.setdefault("devices", None)  # pickled before the parameter existed
         state.setdefault("categorical_embedding", "auto")
+        # Pickled before calendars: fitted, and to be refitted, on a continuous clock.
+        state.setdefault("calendar", None)
+        if "model_" in state:
+            state.setdefault("calendar_", None)
         state.setdefault("max_steps", "auto")
         if "model_" in state and "input_size_" not in state:
             # Fitted before the settings decided from the data: they were the parameters.

@@ -59,7 +59,12 @@ def future_rows(est, panel, future, unseen=None):
             f"for the next {horizon} rows after X."
         )
     keep = names + [c for c in key_names(est.series_column) if c in future.columns]
-    f_panel, _, f_dynamic = parse_panel(future[keep], est.series_column, categories=categories)
+    f_panel, _, f_dynamic = parse_panel(
+        future[keep],
+        est.series_column,
+        categories=categories,
+        calendar=getattr(est, "calendar_", None),
+    )
     if unseen is not None:
         for name, values in f_panel.unseen.items():
             known = unseen.setdefault(name, [])
@@ -256,6 +261,8 @@ class ForecastInputs:
 
 
 def _steps_after(panel, start, horizon):
+    if panel.calendar is not None:  # business hours and days: on to the next session
+        return panel.calendar.range(start, horizon)
     if panel.index_kind == "integer":
         return pd.RangeIndex(start, start + horizon * panel.step, panel.step)
     return pd.date_range(start, periods=horizon, freq=panel.step)
@@ -269,6 +276,8 @@ def _continued_times(panel, starts, horizon):
     """
     if panel.index_kind == "integer":
         return pd.Index((np.asarray(starts)[:, None] + panel.step * np.arange(horizon)).ravel())
+    if panel.calendar is not None:
+        return panel.calendar.continued(starts, horizon)
     try:
         step = pd.Timedelta(panel.step)
     except (TypeError, ValueError):  # calendar offsets (months, business days)

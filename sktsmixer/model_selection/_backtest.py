@@ -135,7 +135,9 @@ def backtest(
         )
     params = estimator.get_params(deep=False)
     horizon, input_size = params["horizon"], params["input_size"]
-    rows = locate_rows(X, params.get("series_column"))
+    # The estimator's business calendar; a refit infers it from X as its clones do.
+    calendar = params.get("calendar") if refit else getattr(estimator, "calendar_", None)
+    rows = locate_rows(X, params.get("series_column"), calendar)
     clock = rows.position if rows.panel.index_kind is None else rows.labels
     selected = _select(rows, clock, origins, input_size, horizon)
     levels = _check_quantiles(quantiles)
@@ -280,4 +282,5 @@ def _frame(rows, X, selected, names, parts, horizon, coverage):
     frame = pd.DataFrame(columns)
     frame.attrs["series_columns"] = list(rows.key_names)
     frame.attrs["coverage"] = coverage  # labels the interval of a plot
+    frame.attrs["calendar"] = rows.panel.calendar  # the grid of train= in backtest_scores
     return frame

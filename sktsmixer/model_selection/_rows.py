@@ -115,8 +115,12 @@ def row_keys(X, series_column):
     return key_names, keys, times
 
 
-def locate_rows(X, series_column):
-    """The :class:`Rows` of ``X`` for an estimator with this ``series_column``."""
+def locate_rows(X, series_column, calendar=None):
+    """The :class:`Rows` of ``X`` for an estimator with this ``series_column``.
+
+    ``calendar`` is the estimator's business calendar (``calendar_``, or
+    its ``calendar`` parameter before a fit); None: a continuous clock.
+    """
     key_names, keys, labels = row_keys(X, series_column)
     n = len(labels)
     if keys:
@@ -124,9 +128,10 @@ def locate_rows(X, series_column):
         if (codes < 0).any():
             raise ValueError("The series key of X holds missing labels; drop or fill those rows.")
         frame = pd.DataFrame({"_code": codes, "_value": np.zeros(n)}, index=pd.Index(labels))
-        panel, _, _ = parse_panel(frame, "_code")
+        panel, _, _ = parse_panel(frame, "_code", calendar=calendar)
     elif isinstance(X, pd.DataFrame):
-        panel, _, _ = parse_panel(pd.DataFrame({"_value": np.zeros(n)}, index=labels))
+        frame = pd.DataFrame({"_value": np.zeros(n)}, index=labels)
+        panel, _, _ = parse_panel(frame, calendar=calendar)
     else:
         panel, _, _ = parse_panel(np.zeros((n, 1)))
     block = np.searchsorted(panel.offsets, panel.rows, side="right") - 1
@@ -157,6 +162,8 @@ def target_times(rows, selected, horizon):
     if panel.index_kind == "integer":
         return pd.Index((np.asarray(origins)[:, None] + panel.step * steps).ravel())
     try:
+        if panel.calendar is not None:  # business hours: per block, as the offsets
+            raise TypeError
         step = pd.Timedelta(panel.step)
     except (TypeError, ValueError):  # calendar offsets (months, business days): per block
         where = np.empty((len(selected), horizon), dtype=np.int64)

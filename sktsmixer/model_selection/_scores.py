@@ -171,7 +171,14 @@ def _row_scale(frame, keys, season_length, train, series_column, scale):
             raise ValueError(
                 f"season_length must be a positive integer with train=, got {season_length!r}."
             )
-        table = _naive_scales(train, series_column, keys, frame["target"].unique(), season_length)
+        table = _naive_scales(
+            train,
+            series_column,
+            keys,
+            frame["target"].unique(),
+            season_length,
+            frame.attrs.get("calendar"),
+        )
     elif isinstance(scale, numbers.Real) and not isinstance(scale, bool):
         table = pd.DataFrame({"target": frame["target"].unique(), "scale": float(scale)})
     else:
@@ -214,9 +221,12 @@ def _scale_table(scale, keys):
     )
 
 
-def _naive_scales(train, series_column, keys, targets, season_length):
-    """``(keys..., target, scale)``: the in-sample seasonal naive MAE of every series."""
-    rows = locate_rows(train, series_column)
+def _naive_scales(train, series_column, keys, targets, season_length, calendar=None):
+    """``(keys..., target, scale)``: the in-sample seasonal naive MAE of every series.
+
+    Steps are counted on the backtest's grid (its business ``calendar``, if any).
+    """
+    rows = locate_rows(train, series_column, calendar)
     if list(rows.key_names) != list(keys):
         raise ValueError(
             f"train's series key {rows.key_names} is not the backtest's {keys}: pass "
