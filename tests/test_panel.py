@@ -218,13 +218,15 @@ def test_window_ends_are_the_same_when_computed_in_runs_of_blocks(monkeypatch):
 
 
 def cyclic_panel(n_series=3, n_rows=160, period=8, seed=1):
-    """y = level x (5 + sin(2 pi t / period + phase)) + noise, phase and level per store."""
+    """y = 5 + sin(2 pi t / period + phase) + noise, a phase per store.
+
+    One level for all: the score's variance is the cycle's, not the stores'."""
     rng = np.random.default_rng(seed)
     frames = []
     for s in range(n_series):
         t = np.arange(n_rows)
         cycle = np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
-        y = 10.0**s * (5 + cycle + 0.05 * rng.standard_normal(n_rows))
+        y = 5 + cycle + 0.05 * rng.standard_normal(n_rows)
         index = pd.date_range("2024-01-01", periods=n_rows, freq="D", name="day")
         frames.append(pd.DataFrame({"store": f"s{s}", "y": y}, index=index))
     return pd.concat(frames)
