@@ -14,8 +14,16 @@ import keras
 import numpy as np
 import pytest
 
-from sktsmixer import TSMixerRegressor, _devices, _dropout, _fallbacks, _flat_adam, _quiet
-from sktsmixer import _tf_references, _xla_steps
+from sktsmixer import (
+    TSMixerRegressor,
+    _devices,
+    _dropout,
+    _fallbacks,
+    _flat_adam,
+    _quiet,
+    _tf_references,
+    _xla_steps,
+)
 from sktsmixer.exceptions import InternalsFallbackWarning
 from sktsmixer.windowing import WindowedTrainer
 
