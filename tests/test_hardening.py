@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
-from sklearn.utils._param_validation import InvalidParameterError
 
 from sktsmixer import TSMixerRegressor, _training
+from sktsmixer._sklearn_compat import InvalidParameterError
 
 N_ROWS = 60
 
