@@ -27,7 +27,7 @@ __all__ = [
 MAX_INPUT_SIZE = 512
 # Optimiser steps of an ``epochs="auto"`` fit, and how often the hold-out is
 # scored: a long series costs the same as a short one, not 100 passes.
-MAX_STEPS = 2000
+MAX_STEPS = 1000
 CHECK_EVERY = 100
 # Hold-out checks without improvement before stopping (``patience="auto"``).
 PATIENCE_CHECKS = 5
@@ -288,9 +288,9 @@ def auto_schedule(n_batches, epochs, max_steps, steps_per_epoch, patience):
     Examples
     --------
     >>> auto_schedule(5_000, "auto", "auto", None, "auto")
-    (20, 100, 5)
+    (10, 100, 5)
     >>> auto_schedule(30, "auto", "auto", None, "auto")  # one pass an epoch
-    (67, None, 5)
+    (34, None, 5)
     >>> auto_schedule(30, 100, "auto", None, 10)
     (100, None, 10)
     """

@@ -98,8 +98,15 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    input_size : int, default=48
+    input_size : int or "auto", default="auto"
         Number of time steps in an input window (the paper uses 512).
+        "auto" (``input_size_``): the longest of the data's cycle and twice
+        the horizon, at most 512 and at most half of what the median series
+        has left after its horizon (at least one season when that fits). The
+        cycle is read from the frequency of a ``DatetimeIndex`` (a week of
+        sub-daily data, four weeks of daily data, two years of monthly data,
+        three of quarterly data); without one, it is twice the season found
+        in the autocorrelation of the forecast columns (``season_length_``).
     horizon : int, default=12
         Number of steps forecast when ``y`` is None.
     target_columns : str, int, list or None, default=None
@@ -160,24 +167,25 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         holiday (a whole session day missing) and a missing row inside a
         session are gaps, as on a continuous clock. ``calendar_`` reports
         the calendar used; new data must lie on it.
-    time_features : None, "auto" or list of str, default=None
+    time_features : None, "auto" or list of str, default="auto"
         Calendar features from the ``DatetimeIndex`` as sine/cosine pairs,
         known ahead: names from ``"minute", "hour", "dayofweek",
-        "dayofmonth", "dayofyear", "month"``; "auto" picks them from the
-        data's frequency (hourly data: hour, day of week, day of year).
-        None (default) keeps the paper's model on plain multivariate data,
-        whose temporal mixing learns the cycles from the window itself.
+        "dayofmonth", "dayofyear", "month"``. "auto" adds the features of
+        the data's frequency (hourly data: hour, day of week, day of year)
+        only where more than 10% of the time grid is missing, as in data
+        observed on opening hours: there a window's rows no longer tell
+        their time of day. On a full grid (and without a ``DatetimeIndex``,
+        or with ``y``) "auto" adds none: the temporal mixing learns the
+        cycles from the window itself, which forecast better on the
+        benchmark suite's regular data sets. None: never.
     n_blocks : int, default=2
         Number of mixing blocks.
     ff_dim : int, default=64
         Hidden width of the feature-mixing MLP.
-    dropout : float, default=0.9
-        Dropout rate in [0, 1). The default is the paper's ETT setting and
-        what ETTh1 needs: with only ``input_size`` and ``horizon`` set it is
-        within 3% of the best searched configuration at horizons 96 and 336,
-        where 0.1 is 9-16% worse (``benchmarks/results/defaults*.json``).
-        On short, clean series a low rate (0.1) converges several times
-        faster (``benchmarks/convergence.py``); tune it with the rest.
+    dropout : float or "auto", default="auto"
+        Dropout rate in [0, 1). "auto" (``dropout_``): 0.3 for at most
+        2,000 training windows, 0.1 from 50,000, log-linear in between:
+        few windows overfit sooner.
     norm : {"batch", "layer"}, default="batch"
         Normalisation inside the mixing blocks.
     revin : bool or "auto", default="auto"
@@ -206,17 +214,27 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         and keeps the raw weights.
     batch_size : int, default=32
         Windows per training step.
-    epochs : int, default=100
-        Maximum number of epochs.
+    epochs : int or "auto", default="auto"
+        Maximum number of epochs. "auto": training is a budget of
+        ``max_steps`` optimiser steps, and an epoch (the hold-out check of
+        early stopping) is 100 steps or one pass over the windows, when
+        shorter; a long series then costs no more than a short one
+        (``epochs_``, ``steps_per_epoch_``).
+    max_steps : int or "auto", default="auto"
+        Optimiser steps of an ``epochs="auto"`` fit ("auto": 1,000). With
+        an integer ``epochs`` an integer ``max_steps`` caps the epochs, and
+        "auto" sets no cap.
     steps_per_epoch : int or None, default=None
-        Batches per epoch; None is one pass over the training windows.
+        Batches per epoch; None is one pass over the training windows (or
+        100 steps with ``epochs="auto"``).
     early_stopping : bool, default=True
         Hold out the last ``validation_fraction`` of every series' windows
         (their targets never overlap the training targets), stop when the
         validation loss has not improved for ``patience`` epochs, and restore
         the best weights. The hold-out also calibrates ``predict_interval``.
-    patience : int, default=10
-        Epochs without improvement before early stopping.
+    patience : int or "auto", default="auto"
+        Epochs without improvement before early stopping; "auto": 5 checks
+        with ``epochs="auto"``, else 10 epochs (``patience_``).
     validation_fraction : float, default=0.1
         Fraction of the windows held out when ``early_stopping`` is True.
     context : {"auto", "continue", "pad"}, default="auto"
@@ -257,6 +275,15 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
+    input_size_ : int
+        The window length used (``input_size``, or the one "auto" chose).
+    season_length_ : int
+        The seasonal period "auto" settings read: from the frequency of a
+        ``DatetimeIndex``, else estimated from the autocorrelation (1: none).
+    dropout_ : float
+        The dropout rate used.
+    epochs_, steps_per_epoch_, patience_ : int, int or None, int
+        The training schedule used (see ``epochs`` and ``max_steps``).
     model_ : keras.Model
         The trained Keras model (``build_tsmixer`` without covariates,
         ``build_tsmixer_ext`` with them or with quantiles).

@@ -53,7 +53,7 @@ def demand():
 
 @pytest.fixture(scope="session")
 def with_covariates(demand):
-    est = small(future_columns=["temperature"], time_features="auto")
+    est = small(future_columns=["temperature"], time_features=["hour", "dayofweek", "dayofyear"])
     return est.fit(demand.iloc[:N_TRAIN])
 
 

@@ -240,9 +240,9 @@ def test_predict_quantiles_shape_order_and_median(tiny_quantile, noisy):
     )
     subset = tiny_quantile.predict_quantiles(X, quantiles=[0.1, 0.9])
     np.testing.assert_allclose(subset, quantiles[..., [1, 3]], atol=1e-6)
-    # Calibrated: a level is moved by one shift per step (the same on every row).
-    shift = tiny_quantile.predict_quantiles(X, [0.5])[..., 0] - point
-    np.testing.assert_allclose(shift, np.broadcast_to(shift[:1], shift.shape), atol=1e-4)
+    # Calibrated: the learned levels moved by hold-out error quantiles, then sorted.
+    assert np.isfinite(quantiles - learned).all()
+    assert not np.allclose(quantiles, learned)
 
 
 def test_point_model_quantiles_are_hold_out_error_quantiles(tiny_point, noisy):
