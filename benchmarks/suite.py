@@ -54,7 +54,8 @@ the data before the block; relMASE = MASE / seasonal naive's MASE on the same
 windows; pinball = the mean pinball loss of the 10/50/90% quantiles, scaled
 the same way; coverage of the 10-90% range; fit s = wall time of the whole
 fit-and-forecast call, compile time included. Across data sets: the geometric
-mean of relMASE. Neural models run once per ``--seeds`` seed (mean ± std).
+mean of relMASE. Ours runs once per ``--seeds`` seed, the neural peers once per
+``--peer-seeds`` seed (default: the same seeds); figures are mean ± std.
 
 Run ``python benchmarks/suite.py`` (tuning block, all models, seed 0);
 ``--quick`` is a one-minute smoke run on a few short series (written to
@@ -104,6 +105,13 @@ def parse_args(argv=None):
     parser.add_argument("--datasets", default=",".join(sd.SPECS), help="comma-separated")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument(
+        "--peer-seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="seeds of the neural peers (default: --seeds); ours always runs --seeds",
+    )
     parser.add_argument("--block", choices=("tune", "test"), default="tune")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--data-dir", default=None)
@@ -168,7 +176,12 @@ def run_dataset(spec, args):
         "models": {},
     }
     for model in args.models:
-        seeds = args.seeds if model in NEURAL else args.seeds[:1]
+        if model == "ours":
+            seeds = args.seeds
+        elif model in NEURAL:
+            seeds = args.peer_seeds if args.peer_seeds is not None else args.seeds
+        else:
+            seeds = args.seeds[:1]
         entry = {"runs": [], "note": "", "na": None}
         for seed in seeds:
             try:
@@ -310,6 +323,7 @@ def main(argv=None):
         "test_block_runs": test_runs,
         "quick": args.quick,
         "seeds": args.seeds,
+        "peer_seeds": args.peer_seeds if args.peer_seeds is not None else args.seeds,
         "label": args.label,
         "ours_params": args.ours_params,
         "protocol": protocol(),
