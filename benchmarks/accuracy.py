@@ -22,6 +22,7 @@ pick a configuration or make a figure.
     python benchmarks/accuracy.py --horizons 96   # one horizon
     python benchmarks/accuracy.py --seed 0 1 2    # chosen and reported over 3 seeds
     python benchmarks/accuracy.py --smoke         # seconds: tiny, checks it works
+    python benchmarks/accuracy.py --horizons 96 --peer-only   # neuralforecast's TSMixer alone
     python benchmarks/accuracy.py --horizons 96 336 --estimator-defaults \
         --grid '[{}, {"dropout": 0.9}]'           # the defaults study
 
@@ -98,7 +99,11 @@ def parse_args(argv=None):
         help="also fit neuralforecast's TSMixer (its defaults, early-stopped on validation, "
         "best check's weights)",
     )
+    parser.add_argument(
+        "--peer-only", action="store_true", help="fit neuralforecast's TSMixer alone (no sktsmixer)"
+    )
     parser.add_argument("--peer-max-steps", type=int, default=5000)
+    parser.add_argument("--note", default=None, help="a note stored in the JSON")
     parser.add_argument(
         "--peer-patience", type=int, default=5, help="validation checks (every 100 steps)"
     )
@@ -107,6 +112,7 @@ def parse_args(argv=None):
         "--json", default=None, help="output path (default benchmarks/results/accuracy.json)"
     )
     args = parser.parse_args(argv)
+    args.peer = args.peer or args.peer_only
     if args.smoke:
         args.horizons, args.input_size, args.epochs = [8], 32, 1
         args.grid = [{"n_blocks": 1, "ff_dim": 8, "dropout": 0.1, "learning_rate": 1e-3}]
@@ -225,6 +231,13 @@ def peer_trial(scaled, input_size, horizon, args, seed):
     return trial
 
 
+def peer_over_seeds(scaled, horizon, args):
+    """The peer's runs over ``--seed``: their means, or the reason it was skipped."""
+    runs = [peer_trial(scaled, args.input_size, horizon, args, seed) for seed in args.seed]
+    skipped = next((run for run in runs if "skipped" in run), None)
+    return skipped or over_seeds(runs, "steps", "best_step", "validation_mse_by_step_1000")
+
+
 def fit_and_score(params, training, scaled, horizon, args, seed):
     """One configuration fitted with one seed: its validation and test scores."""
     from sktsmixer import TSMixerRegressor
@@ -293,6 +306,10 @@ def main(argv=None):
         )
     )
     for horizon in args.horizons:
+        if args.peer_only:
+            peer = peer_over_seeds(scaled, horizon, args)
+            results.append({"horizon": horizon, "paper_mse": PAPER_MSE.get(horizon), "peer": peer})
+            continue
         trials = []
         for params in args.grid:
             runs = [
@@ -300,12 +317,7 @@ def main(argv=None):
             ]
             trials.append({"params": params, **over_seeds(runs)})
         best = min(trials, key=lambda t: t["validation_mse"])
-        peer = None
-        if args.peer:
-            peer_runs = [peer_trial(scaled, args.input_size, horizon, args, s) for s in args.seed]
-            peer = next((run for run in peer_runs if "skipped" in run), None) or over_seeds(
-                peer_runs, "steps", "best_step", "validation_mse_by_step_1000"
-            )
+        peer = peer_over_seeds(scaled, horizon, args) if args.peer else None
         results.append(
             {
                 "horizon": horizon,
@@ -329,6 +341,12 @@ def main(argv=None):
             flush=True,
         )
 
+    payload = {"machine": _common.machine(), "config": vars(args), "results": results}
+    if args.note:
+        payload["note"] = args.note
+    if args.peer_only:
+        _common.write_json("accuracy", payload, args.json)
+        return 0
     headers = ["horizon", "MSE", "paper MSE", "MAE", "paper MAE", "at/below paper", "fit s"]
     rows = []
     for r in results:
@@ -363,12 +381,7 @@ def main(argv=None):
         "fit s = the chosen configuration's mean fit"
     )
     _common.print_table(headers + ["chosen on validation"], rows)
-    config = {k: v for k, v in vars(args).items()}
-    _common.write_json(
-        "accuracy",
-        {"machine": _common.machine(), "config": config, "results": results},
-        args.json,
-    )
+    _common.write_json("accuracy", payload, args.json)
     return 0
 
 
