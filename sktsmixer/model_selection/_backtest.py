@@ -135,6 +135,11 @@ def backtest(
         )
     params = estimator.get_params(deep=False)
     horizon, input_size = params["horizon"], params["input_size"]
+    if not isinstance(input_size, numbers.Integral):
+        # input_size="auto": the window the fit chose; before any fit (a
+        # refit's clones choose theirs) every row may be an origin, since
+        # windows reaching before a series' start are completed anyway.
+        input_size = int(getattr(estimator, "input_size_", 1))
     # The estimator's business calendar; a refit infers it from X as its clones do.
     calendar = params.get("calendar") if refit else getattr(estimator, "calendar_", None)
     rows = locate_rows(X, params.get("series_column"), calendar)
