@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sktsmixer.adaptive import MAX_INPUT_SIZE
+from sktsmixer.preparation import CHUNK_ROWS
 
 __all__ = [
     "MIN_COVERAGE",
@@ -173,8 +174,10 @@ class SessionCalendar:
         )
         times = pd.DatetimeIndex(wall)
         if tz is not None:
-            # Sessions are local times; a slot in a skipped hour moves forward.
-            times = times.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+            # Sessions are local times: a slot in an hour skipped by daylight
+            # saving moves forward, one in an hour repeated is its first.
+            first = np.ones(len(times), dtype=bool)
+            times = times.tz_localize(tz, ambiguous=first, nonexistent="shift_forward")
         return times
 
     def range(self, start, periods, shift=0):
@@ -190,17 +193,19 @@ class SessionCalendar:
         return self.labels(grid, starts.tz)
 
 
-def infer_calendar(ticks, bounds, step):
-    """The session calendar of sorted timestamps, or None when none fits.
+def infer_calendar(ticks, step, first=None, last=None):
+    """The session calendar of timestamps, or None when none fits.
 
     Parameters
     ----------
     ticks : ndarray of int64
-        Wall clock times in nanoseconds, sorted within every series.
-    bounds : ndarray of int
-        Series ``i`` is ``ticks[bounds[i]:bounds[i + 1]]``.
+        Wall clock times (local times) in nanoseconds of all rows, in any
+        order.
     step : Timedelta
         The smallest step between two rows of a series.
+    first, last : ndarray of int or None, default=None
+        Positions in ``ticks`` of the first and last row of every series
+        (None: one series, from the earliest to the latest row).
 
     Returns
     -------
@@ -211,24 +216,40 @@ def infer_calendar(ticks, bounds, step):
         inside the span of the data), the calendar is not the continuous
         clock, and the rows fill ``MIN_COVERAGE`` of its slots. Sessions
         with a break (a lunch hour) or across midnight get None.
+
+    Examples
+    --------
+    >>> days = pd.bdate_range("2024-01-01", periods=15)  # three weeks
+    >>> hours = pd.to_timedelta(range(9, 18), unit="h")
+    >>> times = pd.DatetimeIndex((days.values[:, None] + hours.values).ravel())
+    >>> infer_calendar(times.asi8, pd.Timedelta("1h"))
+    SessionCalendar(step='h', first='09:00', last='17:00', weekdays=Mon-Fri)
     """
+    ticks = np.asarray(ticks, dtype=np.int64)
     step = pd.Timedelta(step)
     day_ns = _DAY.value
     if len(ticks) < 2 or step > _DAY or day_ns % step.value:
         return None
-    days = np.floor_divide(ticks, day_ns)
-    since = ticks - days * day_ns
-    phase = int(since[0] % step.value)
-    if ((since - phase) % step.value).any():
-        return None
-    slots = np.unique((since - phase) // step.value)
+    if first is None:
+        first, last = np.array([np.argmin(ticks)]), np.array([np.argmax(ticks)])
+    phase = int(ticks[0] % day_ns % step.value)
+    slots, days = set(), set()
+    # By runs of rows: no row-sized temporaries on big panels.
+    for lo in range(0, len(ticks), CHUNK_ROWS):
+        chunk = ticks[lo : lo + CHUNK_ROWS]
+        since = chunk % day_ns - phase
+        if (since % step.value).any():
+            return None
+        slots.update(np.unique(since // step.value).tolist())
+        days.update(np.unique(chunk // day_ns).tolist())
+    slots = sorted(slots)
     if slots[-1] - slots[0] + 1 != len(slots):
         return None  # a break inside the session, or a session across midnight
-    first_day, last_day = days[bounds[:-1]], days[bounds[1:] - 1]
+    first_day, last_day = ticks[first] // day_ns, ticks[last] // day_ns
     short_day = len(slots) < day_ns // step.value
     if short_day and int((last_day - first_day).sum()) < MIN_CLOSURES:
         short_day = False  # no night seen closed: the rows may just start late
-    weekdays = set(((np.unique(days) + 3) % 7).tolist())  # 1970-01-01 was a Thursday
+    weekdays = {(d + 3) % 7 for d in days}  # 1970-01-01 was a Thursday
     starts = first_day.astype("datetime64[D]")
     stops = (last_day + 1).astype("datetime64[D]")
     for closed in set(range(7)) - weekdays:
@@ -238,17 +259,14 @@ def infer_calendar(ticks, bounds, step):
     if not short_day and len(weekdays) == 7:
         return None
     if not short_day:
-        slots = np.arange(day_ns // step.value)
-    first = pd.Timedelta(phase + int(slots[0]) * step.value, "ns")
-    calendar = SessionCalendar(step, first, first + (len(slots) - 1) * step, sorted(weekdays))
-    ends = pd.DatetimeIndex(np.concatenate([ticks[bounds[:-1]], ticks[bounds[1:] - 1]]))
+        slots = list(range(day_ns // step.value))
+    opens = pd.Timedelta(phase + slots[0] * step.value, "ns")
+    calendar = SessionCalendar(step, opens, opens + (len(slots) - 1) * step, sorted(weekdays))
     try:
-        grid = calendar.positions(ends)
+        span = calendar.positions(ticks[last]) - calendar.positions(ticks[first]) + 1
     except ValueError:
         return None
-    n_series = len(bounds) - 1
-    span = int((grid[n_series:] - grid[:n_series] + 1).sum())
-    if len(ticks) < MIN_COVERAGE * span:
+    if len(ticks) < MIN_COVERAGE * int(span.sum()):
         return None
     return calendar
 
@@ -258,7 +276,7 @@ def session_calendar(spec, times, order, bounds, kind, step):
 
     ``spec`` is the estimator's ``calendar``: None, "auto" or a
     :class:`SessionCalendar`; ``times`` the time labels of the rows, in
-    series order after ``order`` (None: already sorted).
+    ``X``'s order (``order`` sorts them by series; None: already sorted).
     """
     if spec is None:
         return None
@@ -276,8 +294,15 @@ def session_calendar(spec, times, order, bounds, kind, step):
         raise ValueError(f"calendar must be 'auto', None or a SessionCalendar; got {spec!r}.")
     if not isinstance(step, pd.Timedelta):
         return None  # a calendar offset (months, business days) is its own calendar
-    wall, _ = _wall_clock(_sorted(times, order))
-    return infer_calendar(wall.as_unit("ns").asi8, bounds, step)
+    times = pd.DatetimeIndex(times)
+    first, last = bounds[:-1], bounds[1:] - 1
+    if order is not None:
+        first, last = order[first], order[last]
+    utc = times.as_unit("ns").asi8
+    if int(((utc[last] - utc[first]) // step.value + 1).sum()) == len(utc):
+        return None  # no gap on the continuous clock: nothing to infer
+    wall, _ = _wall_clock(times)
+    return infer_calendar(wall.as_unit("ns").asi8, step, first, last)
 
 
 def session_positions(times, order, bounds, calendar, labels):

@@ -114,6 +114,13 @@ def test_panel_series_share_the_calendar():
     assert panel.calendar == SessionCalendar("5min", "07:00", "21:00", MON_FRI)
     assert panel.lengths.tolist() == [20 * SLOTS, 17 * SLOTS, 20 * SLOTS]
     assert panel.present.all()
+    # Rows in time order, the series interleaved: the same grid.
+    mixed, _, _ = parse_panel(X.sort_index(kind="stable"), "centre", calendar="auto")
+    assert mixed.calendar == panel.calendar
+    assert mixed.labels == ["c0", "c2", "c1"]  # in order of first appearance
+    assert mixed.lengths.tolist() == [20 * SLOTS, 20 * SLOTS, 17 * SLOTS]
+    assert mixed.present.all()
+    assert [mixed.next_label(i) for i in range(3)] == [panel.next_label(i) for i in (0, 2, 1)]
 
 
 # ------------------------------------------------------ regular data unaffected
@@ -194,7 +201,7 @@ def test_session_calendar_checks_its_arguments():
         SessionCalendar("5min", "07:00", "06:00")
     with pytest.raises(ValueError, match="weekdays"):
         SessionCalendar("1h", weekdays=(7,))
-    assert infer_calendar(np.array([0], dtype=np.int64), np.array([0, 1]), "1h") is None
+    assert infer_calendar(np.array([0], dtype=np.int64), "1h") is None
 
 
 # ----------------------------------------------------------------- estimator
