@@ -10,7 +10,7 @@ from sktsmixer import TSMixerRegressor
 from sktsmixer._sklearn_compat import InvalidParameterError
 from sktsmixer.calendars import SessionCalendar, infer_calendar
 from sktsmixer.data import parse_panel
-from sktsmixer.model_selection import backtest
+from sktsmixer.model_selection import backtest, backtest_scores
 from sktsmixer.preparation import valid_window_ends
 
 SLOTS = 169  # 07:00 to 21:00 every 5 minutes, both included
@@ -313,6 +313,12 @@ def test_backtest_times_and_actuals_line_up_on_the_calendar(fitted):
     np.testing.assert_array_equal(
         weekend["actual"].iloc[1:], X.loc["2024-02-05", "calls"].iloc[: SLOTS - 1]
     )
+    # MASE scaled by the seasonal naive forecast of the session before (lag
+    # 169 slots on the calendar, where the continuous clock would find nights).
+    scores = backtest_scores(frame, by=(), train=train, season_length=SLOTS)
+    calls = train["calls"].to_numpy()
+    naive = np.abs(calls[SLOTS:] - calls[:-SLOTS]).mean()
+    np.testing.assert_allclose(scores["mase"].iloc[0], scores["mae"].iloc[0] / naive)
 
 
 @pytest.mark.slow
@@ -334,3 +340,19 @@ def test_fitted_calendar_survives_pickle(fitted):
     again = pickle.loads(pickle.dumps(est))
     assert again.calendar_ == est.calendar_
     assert again.forecast(train).index.equals(est.forecast(train).index)
+
+
+@pytest.mark.slow
+def test_known_ahead_values_are_given_for_the_next_session():
+    X = call_centre(25)
+    X["promo"] = (X.index.dayofweek == 2).astype(float)  # Wednesdays
+    est = TSMixerRegressor(
+        input_size=SLOTS, horizon=SLOTS, future_columns=["promo"], epochs=1, random_state=0
+    ).fit(X)
+    monday = pd.date_range("2024-02-05 07:00", "2024-02-05 21:00", freq="5min", name="time")
+    future = pd.DataFrame({"promo": np.zeros(SLOTS)}, index=monday)
+    forecast = est.forecast(X, future=future)
+    assert forecast.index.equals(monday) and np.isfinite(forecast["calls"]).all()
+    night = future.set_axis(pd.date_range("2024-02-02 21:05", periods=SLOTS, freq="5min"))
+    with pytest.raises(ValueError, match="off its session calendar"):
+        est.forecast(X, future=night)

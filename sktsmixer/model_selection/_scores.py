@@ -44,7 +44,9 @@ def backtest_scores(
         (with the same series). The MASE scale of every series and target is
         its in-sample mean absolute error of the seasonal naive forecast,
         ``mean |y[t] - y[t - season_length]|`` over the pairs of time steps
-        observed in ``train`` (gaps are skipped, not bridged).
+        observed in ``train`` (gaps are skipped, not bridged); steps are
+        counted on the estimator's business calendar when it has one (169
+        for the day before, in data observed 07:00-21:00 every 5 minutes).
     series_column : str, list or None, default=None
         The estimator's ``series_column``, to read the series of ``train``.
     scale : float, Series or DataFrame, default=None
