@@ -466,6 +466,8 @@ def restore_best_weights(nf):
 
 def run_neuralforecast(data, args):
     try:
+        import neuralforecast
+        import torch
         from neuralforecast import NeuralForecast
         from neuralforecast.models import TSMixerx
     except ImportError as error:
@@ -553,6 +555,7 @@ def run_neuralforecast(data, args):
         "tuning_seconds": tuning,
         "trials": trials,
         "seeds": runs,
+        "versions": {"neuralforecast": neuralforecast.__version__, "torch": torch.__version__},
     }
 
 
