@@ -27,7 +27,9 @@ Models, in the same run on the same rows:
   the sizes and learning rate of the sktsmixer rows (``n_block=2``,
   ``ff_dim=64``); dropout: on EPF its own default 0, the configuration
   ``electricity_prices.py`` validated for it, on ETTh1 (never validated for
-  it) ours, ``--dropout``; ``--nf-max-steps`` training steps (no early stopping) and
+  it) ours, ``--dropout``; at most ``--nf-max-steps`` steps, early-stopped on
+  the last 10% of its rows with its best check's weights, a window scaler
+  and calendar inputs on EPF (see ``intervals_nf.py``), and
   ``random_seed=--seed``; fitted with ``NeuralForecast.fit`` on the rows
   before the validation block (as HGB is), forecasts from
   ``cross_validation(use_fitted=True, refit=False)`` at the same origins as
@@ -149,7 +151,7 @@ def parse_args(argv=None):
         "be many times slower)",
     )
     parser.add_argument(
-        "--nf-max-steps", type=int, default=1000, help="TSMixerx training steps (20 with --quick)"
+        "--nf-max-steps", type=int, default=1000, help="TSMixerx's step cap (20 with --quick)"
     )
     parser.add_argument(
         "--skip-neuralforecast", action="store_true", help="leave out neuralforecast's TSMixerx"
