@@ -1,5 +1,7 @@
 """Business calendars: series observed in opening hours on weekdays (sktsmixer.calendars)."""
 
+import os
+import pathlib
 import pickle
 
 import numpy as np
@@ -13,6 +15,7 @@ from sktsmixer.data import parse_panel
 from sktsmixer.model_selection import backtest, backtest_scores
 from sktsmixer.preparation import valid_window_ends
 
+REPO = pathlib.Path(__file__).resolve().parents[1]
 SLOTS = 169  # 07:00 to 21:00 every 5 minutes, both included
 MON_FRI = (0, 1, 2, 3, 4)
 
@@ -356,3 +359,16 @@ def test_known_ahead_values_are_given_for_the_next_session():
     night = future.set_axis(pd.date_range("2024-02-02 21:05", periods=SLOTS, freq="5min"))
     with pytest.raises(ValueError, match="off its session calendar"):
         est.forecast(X, future=night)
+
+
+def test_bank_calls_data_lies_on_its_business_calendar():
+    root = pathlib.Path(os.environ.get("SKTSMIXER_DATA", REPO.parent / "shared" / "data"))
+    path = root / "suite" / "bank_calls.csv"
+    if not path.is_file():
+        pytest.skip(f"bank_calls.csv not found at {path}; set SKTSMIXER_DATA to run this test")
+    X = pd.read_csv(path, parse_dates=["ds"]).set_index("ds")[["y"]]
+    panel, _, _ = parse_panel(X, calendar="auto")
+    assert panel.calendar == SessionCalendar("5min", "07:00", "21:00", MON_FRI)
+    assert panel.present.all() and panel.lengths.tolist() == [len(X)]
+    assert X.index[-1] == pd.Timestamp("2003-10-24 21:00")  # a Friday
+    assert panel.next_label(0) == pd.Timestamp("2003-10-27 07:00")
