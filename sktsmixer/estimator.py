@@ -19,8 +19,8 @@ from sktsmixer.adaptive import (
     auto_input_size,
     auto_schedule,
     estimate_season_length,
-    has_calendar_gaps,
     season_lengths,
+    wants_calendar,
 )
 from sktsmixer.calendars import SessionCalendar
 from sktsmixer.categorical import warn_unseen
@@ -28,6 +28,7 @@ from sktsmixer.data import key_names, parse_panel
 from sktsmixer.forecasting import ForecastInputs, forecast_frame, future_rows
 from sktsmixer.losses import LOSSES
 from sktsmixer.roles import check_mode, check_y, column_roles
+from sktsmixer.time_features import resolve_time_features
 
 __all__ = ["TSMixerRegressor"]
 
@@ -172,12 +173,13 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         known ahead: names from ``"minute", "hour", "dayofweek",
         "dayofmonth", "dayofyear", "month"``. "auto" adds the features of
         the data's frequency (hourly data: hour, day of week, day of year)
-        only where more than 10% of the time grid is missing, as in data
-        observed on opening hours: there a window's rows no longer tell
-        their time of day. On a full grid (and without a ``DatetimeIndex``,
-        or with ``y``) "auto" adds none: the temporal mixing learns the
-        cycles from the window itself, which forecast better on the
-        benchmark suite's regular data sets. None: never.
+        where they help (see :func:`sktsmixer.adaptive.wants_calendar`):
+        when more than 10% of the time grid is missing (data observed on
+        opening hours), or when the model reads known-ahead or static
+        inputs and no known-ahead column already repeats with the day or
+        week. A regular series without covariates gets none: its temporal
+        mixing learns the cycles from the window itself. Without a
+        ``DatetimeIndex``, or with ``y``, "auto" adds none. None: never.
     n_blocks : int, default=2
         Number of mixing blocks.
     ff_dim : int, default=64
@@ -521,8 +523,12 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         y_checked = None if y is None else check_y(y, len(panel.rows))
         if not warm:
             self.calendar_ = panel.calendar
-            params = self._decide_calendar(params, panel, y_checked)
+            auto_calendar = self.time_features == "auto"
+            if auto_calendar:
+                params = {**params, "time_features": None}
             roles = column_roles(params, names, dynamic_names, panel, y_checked)
+            if auto_calendar and self._wants_calendar(panel, y_checked, roles):
+                roles.time_feature_names = resolve_time_features("auto", panel.step)
             self._set_roles(roles)
             self._decide_window(panel, y_checked)
             self._architecture = {name: getattr(self, name) for name in _ARCHITECTURE}
@@ -542,17 +548,14 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         self._context = prepared.context
         return self
 
-    def _decide_calendar(self, params, panel, y):
-        """Resolve ``time_features`` (see :func:`sktsmixer.adaptive.has_calendar_gaps`)."""
-        spec = self.time_features
-        if spec == "auto" and not (
-            y is None and panel.index_kind == "datetime" and has_calendar_gaps(panel.present)
-        ):
-            # On a full grid the position in the window tells the time of
-            # day and week, and the plain model learns the cycles from it;
-            # calendar inputs cost accuracy there (see adaptive.py).
-            spec = None
-        return {**params, "time_features": spec}
+    def _wants_calendar(self, panel, y, roles):
+        """Whether ``time_features="auto"`` adds calendar features (see
+        :func:`sktsmixer.adaptive.wants_calendar`)."""
+        if y is not None or panel.index_kind != "datetime" or panel.step is None:
+            return False
+        known = panel.dynamic[:, roles.future_indices] if len(roles.future_indices) else None
+        covariates = len(roles.future_indices) > 0 or panel.static.shape[1] > 0
+        return wants_calendar(panel.present, panel.step, covariates, known, panel.offsets)
 
     def _decide_window(self, panel, y):
         """Resolve ``season_length_`` and ``input_size`` (see :mod:`sktsmixer.adaptive`)."""

@@ -14,6 +14,7 @@ from sktsmixer.adaptive import (
     auto_schedule,
     estimate_season_length,
     season_lengths,
+    wants_calendar,
 )
 
 
@@ -100,7 +101,8 @@ def test_short_monthly_panel_gets_a_seasonal_window():
     est = TSMixerRegressor(horizon=6, series_column="shop", random_state=0).fit(monthly_panel())
     assert est.season_length_ == 12
     assert 12 <= est.input_size_ <= 24
-    assert est.time_feature_names_ == ["month"]
+    # A full grid without covariates: the window carries the year's cycle.
+    assert est.time_feature_names_ == []
     assert est.epochs_ * (est.steps_per_epoch_ or 1) >= 1
 
 
@@ -152,3 +154,23 @@ def test_explicit_values_are_kept():
 def test_bad_auto_parameters_raise(param, value):
     with pytest.raises(ValueError, match=param):
         TSMixerRegressor(**{param: value}).fit(np.zeros((100, 1)))
+
+
+def test_calendar_rule():
+    hour = pd.Timedelta("1h")
+    full = np.ones(500, dtype=bool)
+    gappy = full.copy()
+    gappy[::3] = False
+    rng = np.random.default_rng(0)
+    weather = rng.standard_normal((500, 1))
+    hour_of_day = (np.arange(500) % 24).astype(float)[:, None]
+    # No covariates on a full grid: none; gaps in the grid: always.
+    assert not wants_calendar(full, hour, covariates=False)
+    assert wants_calendar(gappy, hour, covariates=False)
+    # Covariates: added, unless a known-ahead column already is the calendar.
+    assert wants_calendar(full, hour, covariates=True)
+    assert wants_calendar(full, hour, covariates=True, known=weather)
+    assert not wants_calendar(full, hour, True, np.hstack([weather, hour_of_day]))
+    # Checked per series: a column that repeats inside each of two series.
+    offsets = np.array([0, 250, 500])
+    assert not wants_calendar(full, hour, True, hour_of_day, offsets)
