@@ -172,8 +172,8 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         Calendar features from the ``DatetimeIndex`` as sine/cosine pairs,
         known ahead: names from ``"minute", "hour", "dayofweek",
         "dayofmonth", "dayofyear", "month"``. "auto" adds the features of
-        the data's frequency (hourly data: hour, day of week, day of year)
-        where they help (see :func:`sktsmixer.adaptive.wants_calendar`):
+        the data's frequency (hourly data: hour and day of week) where they
+        help (see :func:`sktsmixer.adaptive.wants_calendar`):
         when more than 10% of the time grid is missing (data observed on
         opening hours), or when the model reads known-ahead or static
         inputs and no known-ahead column already repeats with the day or

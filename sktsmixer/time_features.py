@@ -29,9 +29,10 @@ def resolve_time_features(spec, step):
     ----------
     spec : None, "auto" or list of str
         ``"auto"`` keeps the cycles longer than one step that the data can
-        resolve: sub-hourly data gets minute, hour, day of week and day of
-        year; hourly data hour, day of week, day of year; daily data day of
-        week, day of month and day of year; coarser data month.
+        resolve, but the year for sub-daily data: sub-hourly data gets
+        minute, hour and day of week; hourly data hour and day of week;
+        daily data day of week, day of month and day of year; coarser data
+        month.
     step : pandas offset, Timedelta or None
         The step of the time index (None when it is not a regular
         ``DatetimeIndex``).
@@ -52,10 +53,13 @@ def resolve_time_features(spec, step):
         if spec != "auto":
             raise ValueError(f"time_features must be None, 'auto' or a list, got {spec!r}.")
         seconds = _step_seconds(step)
+        # No day of the year for sub-daily data: a few years of hourly rows
+        # do not teach an annual cycle, and on electricity prices it made
+        # the forecasts worse (relMASE 0.83 -> 1.10).
         if seconds < 3600:
-            return ["minute", "hour", "dayofweek", "dayofyear"]
+            return ["minute", "hour", "dayofweek"]
         if seconds < 86400:
-            return ["hour", "dayofweek", "dayofyear"]
+            return ["hour", "dayofweek"]
         if seconds < 7 * 86400:
             return ["dayofweek", "dayofmonth", "dayofyear"]
         return ["month"]
