@@ -295,26 +295,9 @@ def protocol():
     }
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    # The peers' libraries warn about their own frame handling at every step.
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", message=".*highly fragmented.*")
-    start = time.perf_counter()
-    results = {}
-    for name in args.datasets:
-        spec = sd.SPECS[name]
-        print(f"{name}: {args.block} block{' (quick)' if args.quick else ''}", flush=True)
-        try:
-            results[name] = run_dataset(spec, args)
-        except FileNotFoundError as missing:
-            print(f"  skipped: {missing}")
-            results[name] = {"skipped": str(missing)}
+def _payload(args, argv, results, start, test_runs):
     geo = summary(results, args)
-    print()
-    print_results(results, geo, args)
-    test_runs = count_test_runs(args)
-    payload = {
+    return geo, {
         "machine": _common.machine()
         | {"commit": _common.git_commit(), "cpu_flags": " ".join(_common.cpu_flags())},
         "versions": _common.package_versions(PACKAGES),
@@ -326,11 +309,36 @@ def main(argv=None):
         "peer_seeds": args.peer_seeds if args.peer_seeds is not None else args.seeds,
         "label": args.label,
         "ours_params": args.ours_params,
+        "models": list(args.models),
         "protocol": protocol(),
         "wall_s": time.perf_counter() - start,
+        "complete": len(results) == len(args.datasets),
         "datasets": results,
         "geomean": geo,
     }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # The peers' libraries warn about their own frame handling at every step.
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*highly fragmented.*")
+    start = time.perf_counter()
+    test_runs = count_test_runs(args)
+    results = {}
+    for name in args.datasets:
+        spec = sd.SPECS[name]
+        print(f"{name}: {args.block} block{' (quick)' if args.quick else ''}", flush=True)
+        try:
+            results[name] = run_dataset(spec, args)
+        except FileNotFoundError as missing:
+            print(f"  skipped: {missing}")
+            results[name] = {"skipped": str(missing)}
+        # Written after every data set: a long run stopped early keeps what it measured.
+        _common.write_json("suite", _payload(args, argv, results, start, test_runs)[1], args.out)
+    geo, payload = _payload(args, argv, results, start, test_runs)
+    print()
+    print_results(results, geo, args)
     _common.write_json("suite", payload, args.out)
     return payload
 
