@@ -109,11 +109,14 @@ def has_calendar_gaps(present):
     return bool(len(present)) and 1 - present.mean() > CALENDAR_GAPS
 
 
-def wants_calendar(present, step, covariates, known=None, offsets=None):
+def wants_calendar(present, step, covariates, known=None, offsets=None, calendar=None):
     """The ``time_features="auto"`` rule: whether calendar features are added.
 
     They are added to data with a ``DatetimeIndex`` when
 
+    * it is laid on a business calendar (see :mod:`sktsmixer.calendars`):
+      a window skips nights and weekends, so its rows no longer tell the
+      day of the week, or
     * more than ``CALENDAR_GAPS`` of its time grid is missing (see
       :func:`has_calendar_gaps`), or
     * the model reads known-ahead or static inputs (TSMixer-Ext, whose
@@ -140,12 +143,14 @@ def wants_calendar(present, step, covariates, known=None, offsets=None):
     offsets : ndarray of int or None
         Where each series starts on the grid (``known`` is checked per
         series).
+    calendar : SessionCalendar or None
+        The business calendar the grid follows, if any.
 
     Returns
     -------
     bool
     """
-    if has_calendar_gaps(present):
+    if calendar is not None or has_calendar_gaps(present):
         return True
     if not covariates:
         return False

@@ -555,7 +555,9 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
             return False
         known = panel.dynamic[:, roles.future_indices] if len(roles.future_indices) else None
         covariates = len(roles.future_indices) > 0 or panel.static.shape[1] > 0
-        return wants_calendar(panel.present, panel.step, covariates, known, panel.offsets)
+        return wants_calendar(
+            panel.present, panel.step, covariates, known, panel.offsets, panel.calendar
+        )
 
     def _decide_window(self, panel, y):
         """Resolve ``season_length_`` and ``input_size`` (see :mod:`sktsmixer.adaptive`)."""

@@ -120,7 +120,13 @@ def business_hours(n_days=30, seed=0):
 @pytest.mark.slow
 def test_weekday_only_intraday_series_gets_calendar_features():
     data = business_hours()
+    # On its business calendar: a session is the season, and the windows,
+    # which skip nights and weekends, get the day of the week from the calendar.
     est = TSMixerRegressor(horizon=12, max_steps=50, random_state=0).fit(data)
+    assert est.calendar_ is not None and est.season_length_ == 169
+    assert {"hour", "dayofweek"} <= set(est.time_feature_names_)
+    # On the continuous clock: nights and weekends are gaps in the grid.
+    est = TSMixerRegressor(horizon=12, max_steps=50, calendar=None, random_state=0).fit(data)
     assert est.season_length_ == 288
     assert {"hour", "dayofweek"} <= set(est.time_feature_names_)
 
