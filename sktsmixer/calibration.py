@@ -259,7 +259,7 @@ class SplitConformal:
             bases = [y_quantiles[..., i] for i in positions]
             held_out = [self.y_quantiles[..., i] for i in positions]
         out = []
-        for tau, base, fitted in zip(levels, bases, held_out):
+        for tau, base, fitted in zip(levels, bases, held_out, strict=True):
             errors = self.y_true - fitted
             shift = _level_shift(errors, tau)
             out.append(base + shift)

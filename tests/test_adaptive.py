@@ -110,8 +110,11 @@ def business_hours(n_days=30, seed=0):
     """5-minute counts, 07:00-21:00 on weekdays only (169 rows a day)."""
     rng = np.random.default_rng(seed)
     days = pd.bdate_range("2024-01-01", periods=n_days)
-    stamps = [day + pd.Timedelta(hours=7) + pd.Timedelta(minutes=5 * k) for day in days
-              for k in range(169)]
+    stamps = [
+        day + pd.Timedelta(hours=7) + pd.Timedelta(minutes=5 * k)
+        for day in days
+        for k in range(169)
+    ]
     slot = np.tile(np.arange(169), n_days)
     rate = 20 + 15 * np.sin(np.pi * slot / 169)
     return pd.DataFrame({"calls": rng.poisson(rate).astype(float)}, index=pd.DatetimeIndex(stamps))
