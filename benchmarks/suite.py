@@ -63,6 +63,7 @@ Run ``python benchmarks/suite.py`` (tuning block, all models, seed 0);
 """
 
 import json
+import os
 import shlex
 import sys
 import time
@@ -295,6 +296,9 @@ def protocol():
     }
 
 
+LOAD_AT_START = None
+
+
 def _payload(args, argv, results, start, test_runs):
     geo = summary(results, args)
     return geo, {
@@ -312,6 +316,8 @@ def _payload(args, argv, results, start, test_runs):
         "models": list(args.models),
         "protocol": protocol(),
         "wall_s": time.perf_counter() - start,
+        # Timings mean little when other work shares the cores: the load is recorded.
+        "load_average": [LOAD_AT_START, os.getloadavg()[0]],
         "complete": len(results) == len(args.datasets),
         "datasets": results,
         "geomean": geo,
@@ -319,6 +325,8 @@ def _payload(args, argv, results, start, test_runs):
 
 
 def main(argv=None):
+    global LOAD_AT_START
+    LOAD_AT_START = os.getloadavg()[0]
     args = parse_args(argv)
     # The peers' libraries warn about their own frame handling at every step.
     warnings.filterwarnings("ignore", category=FutureWarning)
