@@ -75,6 +75,11 @@ def parse_args(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--nf-steps", type=int, default=None, help=f"default {NF_STEPS}")
     parser.add_argument("--no-peer", action="store_true", help="skip the neuralforecast call")
+    parser.add_argument(
+        "--revin-diagnostic",
+        action="store_true",
+        help="also fit key + statics with revin=True (the default drops RevIN with statics)",
+    )
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default=None, help="JSON path")
     args = parser.parse_args(argv)
@@ -110,7 +115,7 @@ def panel(frame):
     return X
 
 
-def estimator(seed, statics, quick):
+def estimator(seed, statics, quick, **params):
     from sktsmixer import TSMixerRegressor
 
     est = TSMixerRegressor(
@@ -119,6 +124,7 @@ def estimator(seed, statics, quick):
         target_columns=["y"],
         static_columns=list(STATICS) if statics else None,
         random_state=seed,
+        **params,
     )
     if quick:
         known = est.get_params()
@@ -168,6 +174,9 @@ def fitted_settings(est):
     out["n_categories"] = {name: len(c) for name, c in categories.items()}
     out["categorical_encoding_"] = getattr(est, "categorical_encoding_", None)
     out["n_params"] = int(est.model_.count_params())
+    # revin="auto" is decided in fit and kept as the model's layer, not an attribute.
+    out["revin"] = any(layer.name == "rev_norm" for layer in est.model_.layers)
+    out["model"] = est.model_.name
     return out
 
 
@@ -240,7 +249,7 @@ def time_nhits(frame, origins, steps, quick):
     cv = cv.reset_index() if "cutoff" not in cv.columns else cv
     return {
         "call": (
-            f'NeuralForecast(models=[NHITS(h={spec.horizon}, input_size={spec.nf_input_size}, '
+            f"NeuralForecast(models=[NHITS(h={spec.horizon}, input_size={spec.nf_input_size}, "
             f'max_steps={steps}, scaler_type="standard")], freq="{spec.freq}")'
             f".cross_validation(df, n_windows={origins}, step_size=1, refit=False)"
         ),
@@ -271,12 +280,19 @@ def main(argv=None):
     print(f"tourism, tuning block: {len(values)} series, origins {[str(c)[:10] for c in cuts]}")
     print(f"seasonal naive MASE {naive_mase:.4f}")
 
-    configs = {"key only": (False, X.drop(columns=STATICS)), "key + statics": (True, X)}
+    configs = {
+        "key only": (False, X.drop(columns=STATICS), {}),
+        "key + statics": (True, X, {}),
+    }
+    if args.revin_diagnostic:
+        # revin="auto" drops RevIN when statics are given: this run keeps it,
+        # so that the statics are the only difference from "key only".
+        configs["key + statics, revin=True"] = (True, X, {"revin": True})
     results, fitted_a0 = {}, None
-    for label, (statics, data) in configs.items():
+    for label, (statics, data, params) in configs.items():
         runs = []
         for seed in args.seeds:
-            est = estimator(seed, statics, args.quick)
+            est = estimator(seed, statics, args.quick, **params)
             point, fit_s, predict_s, load = forecast_block(est, data, uid, frame, block)
             score = sd.mase(y_true, point, scale)
             runs.append(
@@ -295,6 +311,7 @@ def main(argv=None):
                 fitted_a0 = est
         results[label] = {
             "static_columns": list(STATICS) if statics else None,
+            "params": params,
             "runs": runs,
             **{k: summary([r[k] for r in runs]) for k in ("mase", "relmase", "fit_s")},
         }
@@ -344,7 +361,10 @@ def main(argv=None):
         "metric": "MASE: mean |error| / in-sample seasonal-naive MAE (period 4) of the series",
         "seasonal_naive_mase": naive_mase,
         "models": results,
-        "statics_minus_key_only_mase": {"per_seed": [-g for g in gain], **summary([-g for g in gain])},
+        "statics_minus_key_only_mase": {
+            "per_seed": [-g for g in gain],
+            **summary([-g for g in gain]),
+        },
         "statics_better_in_every_seed": bool(all(g > 0 for g in gain)),
         "backtest_timing": {"ours": ours_bt, "neuralforecast": peer},
         "load_average_end": load_end,
