@@ -259,11 +259,15 @@ def build_model(est, seed, layout):
     """The Keras model ``est`` trains (``build_tsmixer`` or, for named inputs, the Ext one)."""
     mode_1 = est.target_indices_ is not None
     # Instance normalisation rescales the targets by statistics of the
-    # past window only; known-ahead and static inputs stay in the units of
-    # the series, so with them the effect of a covariate would change from
-    # window to window. The series are standardised per series anyway.
-    covariates = bool(layout.future_columns) or layout.n_static > 0
-    revin = (mode_1 and not covariates) if est.revin == "auto" else bool(est.revin)
+    # past window only; a known-ahead column stays in the units of the
+    # series, so with one the effect of that input would change from window
+    # to window. Calendar features, category codes and statics are not in
+    # those units and keep it on (tourism panel, tuning block: relMASE 0.858
+    # with categorical statics and RevIN, 0.895 without RevIN, 0.867 with
+    # neither). The series are standardised per series anyway.
+    categories = getattr(est, "categories_", None) or {}
+    in_units = [i for i in est.future_indices_ if est._dynamic_names[i] not in categories]
+    revin = (mode_1 and not in_units) if est.revin == "auto" else bool(est.revin)
     if layout.named:
         # A known-ahead column is read on the horizon in the units of the
         # series: its past values stay in them too.

@@ -192,9 +192,10 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         Normalisation inside the mixing blocks.
     revin : bool or "auto", default="auto"
         Reversible instance normalisation. "auto" uses it when ``y`` is None
-        without known-ahead or static inputs (the paper's setting), and not
-        when ``y`` is given, where the level of the inputs may carry the
-        answer, nor with covariates, whose effect it would distort (every
+        unless the model reads numeric known-ahead columns, whose effect in
+        the units of the series it would distort (calendar features,
+        categorical columns and statics keep it on); not when ``y`` is
+        given, where the level of the inputs may carry the answer (every
         series is standardised by its own statistics anyway).
     embed_dim : int or None, default=None
         Plain model: None mixes the raw channels; an int first lifts them to
