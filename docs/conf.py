@@ -68,7 +68,7 @@ sphinx_gallery_conf = {
     # Every script runs in the build, so the pages show real output and figures.
     "filename_pattern": r"\.py$",
     # plot_backtest.py waits for a gallery title and a quick mode.
-    "ignore_pattern": r"(__init__|_helpers|plot_backtest)\.py$",
+    "ignore_pattern": r"(__init__|_helpers)\.py$",
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,

@@ -48,7 +48,12 @@ def test_docs_build_without_warnings(tmp_path):
     for name in examples:
         assert (gallery / f"{name}.html").is_file(), f"gallery page of examples/{name}.py"
     # The examples ran: their figures were drawn (not only the thumbnails).
-    for name in ("plot_forecast", "plot_panel_covariates", "plot_grid_search_panel"):
+    for name in (
+        "plot_forecast",
+        "plot_panel_covariates",
+        "plot_grid_search_panel",
+        "plot_backtest",
+    ):
         assert (out / "_images" / f"sphx_glr_{name}_001.png").is_file(), name
     # The benchmarks page is read from the results JSON: its figures are the file's.
     benchmarks = (out / "benchmarks.html").read_text(encoding="utf-8")

@@ -57,3 +57,13 @@ def test_grid_search_panel_prefers_the_temperature():
     out = run_example("plot_grid_search_panel.py")
     assert "'future_columns': ['temperature']" in out
     assert float(re.search(r"best cross-validated R\^2: (-?[\d.]+)", out).group(1)) > 0.5
+
+
+@pytest.mark.slow
+def test_backtest_example_scores_every_origin_and_beats_weekly_naive():
+    out = run_example("plot_backtest.py")
+    assert "630 rows: 30 origins x 3 stores x 7 steps" in out
+    # Per store: MASE against the weekly seasonal-naive forecast below 1.
+    table = out[out.rindex("mase") :]
+    mases = [float(m) for m in re.findall(r"^\S+\s+sales\s+[\d.]+\s+([\d.]+)\s+[\d.]+$", table, re.M)]
+    assert len(mases) == 3 and max(mases) < 1, table
