@@ -47,6 +47,24 @@ def test_panel_refuses_a_key_that_does_not_split_in_three():
         tc.panel(frame)
 
 
+def test_reused_peer_timing_says_where_it_came_from(tmp_path):
+    earlier = {
+        "machine": {"date": "2026-01-01"},
+        "commit": "abc",
+        "load_average_end": [6.0, 6.0, 6.0],
+        "backtest_timing": {"neuralforecast": {"seconds": 12.5, "origins": 24}},
+    }
+    path = tmp_path / "earlier.json"
+    path.write_text(json.dumps(earlier))
+    peer = tc.reused_peer(path)
+    assert peer["seconds"] == 12.5 and peer["origins"] == 24
+    assert peer["reused_from"]["commit"] == "abc" and peer["reused_from"]["date"] == "2026-01-01"
+    earlier["backtest_timing"]["neuralforecast"] = {"skipped": "--no-peer"}
+    path.write_text(json.dumps(earlier))
+    with pytest.raises(SystemExit, match="no neuralforecast timing"):
+        tc.reused_peer(path)
+
+
 def test_panel_matches_the_file():
     path = tourism_path_or_skip()
     spec = sd.SPECS["tourism"]
