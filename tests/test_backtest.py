@@ -403,3 +403,15 @@ def test_from_backtest_draws_the_chosen_origins():
             ForecastDisplay.from_backtest(plotted_frame(), series="c")
     finally:
         plt.close("all")
+
+
+def test_backtest_of_an_estimator_with_the_default_window():
+    """input_size="auto": the origins need the window fit chose (input_size_)."""
+    X = one_series(n=80)
+    params = {k: v for k, v in TINY.items() if k != "input_size"}
+    est = TSMixerRegressor(**params).fit(X)
+    assert est.get_params()["input_size"] == "auto"
+    frame = backtest(est, X)
+    check_against_predict(frame, est, X)
+    # The first origin is the first row whose whole window lies in X.
+    assert frame["origin"].min() == X.index[est.input_size_ - 1]
