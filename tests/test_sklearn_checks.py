@@ -27,7 +27,7 @@ def tiny_regressor():
         early_stopping=False,
         learning_rate=1e-2,
         # check_regressors_train wants R² > 0.5 after 3 epochs on a tiny
-        # table; the default 0.9 is for long noisy series.
+        # table: little dropout.
         dropout=0.1,
         random_state=0,
     )
