@@ -174,8 +174,8 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         "dayofmonth", "dayofyear", "month"``. "auto" adds the features of
         the data's frequency (hourly data: hour and day of week) where they
         help (see :func:`sktsmixer.adaptive.wants_calendar`):
-        when more than 10% of the time grid is missing (data observed on
-        opening hours), or when the model reads known-ahead or static
+        on a business calendar (``calendar_``: the windows skip nights and
+        weekends), when more than 10% of the time grid is missing, or when the model reads known-ahead or static
         inputs and no known-ahead column already repeats with the day or
         week. A regular series without covariates gets none: its temporal
         mixing learns the cycles from the window itself. Without a
