@@ -296,14 +296,14 @@ def protocol():
     }
 
 
-LOAD_AT_START = None
+LOAD_AT_START = COMMIT_AT_START = None
 
 
 def _payload(args, argv, results, start, test_runs):
     geo = summary(results, args)
     return geo, {
         "machine": _common.machine()
-        | {"commit": _common.git_commit(), "cpu_flags": " ".join(_common.cpu_flags())},
+        | {"commit": COMMIT_AT_START, "cpu_flags": " ".join(_common.cpu_flags())},
         "versions": _common.package_versions(PACKAGES),
         "command": shlex.join([sys.executable, sys.argv[0], *(argv or sys.argv[1:])]),
         "block": args.block,
@@ -325,8 +325,11 @@ def _payload(args, argv, results, start, test_runs):
 
 
 def main(argv=None):
-    global LOAD_AT_START
+    global LOAD_AT_START, COMMIT_AT_START
     LOAD_AT_START = os.getloadavg()[0]
+    # The code measured is the code at the start: commits made during a long
+    # run must not be recorded as its commit.
+    COMMIT_AT_START = _common.git_commit()
     args = parse_args(argv)
     # The peers' libraries warn about their own frame handling at every step.
     warnings.filterwarnings("ignore", category=FutureWarning)
