@@ -3,9 +3,11 @@
 import argparse
 import datetime
 import json
+import logging
 import os
 import pathlib
 import platform
+import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -160,3 +162,12 @@ def write_json(name, payload, path=None):
     path.write_text(json.dumps(payload, indent=2, default=str))
     print(f"wrote {path}")
     return path
+
+
+def quiet_lightning():
+    """Silence PyTorch Lightning's per-fit warnings and logs (neuralforecast peers)."""
+    warnings.filterwarnings("ignore", module="pytorch_lightning")
+    warnings.filterwarnings("ignore", module="lightning")
+    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)

@@ -9,11 +9,11 @@ call, compilation included.
 """
 
 import dataclasses
-import logging
 import os
 import time
 import warnings
 
+import _common
 import _suite_data as sd
 import numpy as np
 import pandas as pd
@@ -168,14 +168,6 @@ def run_lightgbm(frame, spec, block, seed, quick):
     return Forecast(point, quantiles, fit_s, note)
 
 
-def quiet_lightning():
-    warnings.filterwarnings("ignore", module="pytorch_lightning")
-    warnings.filterwarnings("ignore", module="lightning")
-    warnings.filterwarnings("ignore", ".*does not have many workers.*")
-    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
 def check_aligned(frame):
     """Raise :class:`NotApplicable` unless every series covers the same time steps."""
     spans = frame.groupby("unique_id")["ds"].agg(["min", "max", "count"])
@@ -195,7 +187,7 @@ def run_neural(kind, frame, spec, block, seed, quick):
     from neuralforecast import NeuralForecast
     from neuralforecast.models import NHITS, TSMixerx
 
-    quiet_lightning()  # after the import, which sets Lightning's log levels
+    _common.quiet_lightning()  # after the import, which sets Lightning's log levels
 
     futr = [*spec.known, *spec.calendar]
     steps = QUICK_STEPS if quick else NF_MAX_STEPS

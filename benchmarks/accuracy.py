@@ -183,7 +183,7 @@ def peer_trial(scaled, input_size, horizon, args, seed):
         return {"skipped": f"neuralforecast not importable ({error})"}
     import electricity_prices as epf
 
-    epf.quiet_lightning()
+    _common.quiet_lightning()
     long = scaled.rename_axis("ds").reset_index().melt(id_vars="ds", var_name="unique_id")
     long = long.rename(columns={"value": "y"})[["unique_id", "ds", "y"]]
     model = TSMixer(

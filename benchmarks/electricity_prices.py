@@ -71,7 +71,6 @@ import os
 import pathlib
 import sys
 import time
-import warnings
 
 import _common
 import numpy as np
@@ -396,14 +395,6 @@ QUIET_TRAINER = {
 }
 
 
-def quiet_lightning():
-    warnings.filterwarnings("ignore", module="pytorch_lightning")
-    warnings.filterwarnings("ignore", module="lightning")
-    warnings.filterwarnings("ignore", ".*does not have many workers.*")
-    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
 def nf_forecasts(nf, frame, cutoffs, series, columns):
     """A fitted NeuralForecast's ``columns`` at evenly spaced ``cutoffs``.
 
@@ -472,7 +463,7 @@ def run_neuralforecast(data, args):
         from neuralforecast.models import TSMixerx
     except ImportError as error:
         return {"skipped": f"neuralforecast not importable ({error})"}
-    quiet_lightning()
+    _common.quiet_lightning()
     frame = data.frame.assign(hour=data.frame["ds"].dt.hour, week_day=data.frame["ds"].dt.dayofweek)
     # The protocol's hold-out for early stopping: the last 10% of the train days.
     hold_out = int(np.ceil(0.1 * data.train_days)) * 24

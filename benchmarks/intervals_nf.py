@@ -17,6 +17,7 @@ neuralforecast until a model is built.
 
 import time
 
+import _common
 import electricity_prices as epf
 import numpy as np
 import pandas as pd
@@ -41,7 +42,7 @@ def make(args, horizon, input_size, n_series, dropout, futr_exog=None, scaler_ty
     from neuralforecast.losses.pytorch import MQLoss
     from neuralforecast.models import TSMixerx
 
-    epf.quiet_lightning()
+    _common.quiet_lightning()
     model = TSMixerx(
         h=horizon,
         input_size=input_size,

@@ -14,7 +14,6 @@ import os
 import time
 
 import _common
-import electricity_prices as epf
 import torch
 from torch import nn
 
@@ -32,7 +31,7 @@ class _WindowsToForecast(nn.Module):
 
 def build(input_size, n_series, horizon, n_blocks, ff_dim, dropout, seed=0):
     """neuralforecast's TSMixer (RevIN on, as its default) wrapped for plain tensors."""
-    epf.quiet_lightning()
+    _common.quiet_lightning()
     from neuralforecast.losses.pytorch import MSE
     from neuralforecast.models import TSMixer
 

@@ -222,7 +222,7 @@ def time_nhits(frame, origins, steps, quick):
     from neuralforecast import NeuralForecast
     from neuralforecast.models import NHITS
 
-    peers.quiet_lightning()
+    _common.quiet_lightning()
     import torch
 
     torch.set_num_threads(os.cpu_count())

@@ -12,7 +12,8 @@ of different frequencies and shapes), never on their final test blocks.
 import math
 
 import numpy as np
-import pandas as pd
+
+from sktsmixer.time_features import _step_seconds
 
 __all__ = [
     "has_calendar_gaps",
@@ -178,13 +179,6 @@ def _repeats(column, offsets, lag):
         same += int(np.count_nonzero(a[observed] == b[observed]))
         total += int(np.count_nonzero(observed))
     return total > 0 and same >= 0.99 * total
-
-
-def _step_seconds(step):
-    if isinstance(step, pd.Timedelta):
-        return step.total_seconds()
-    start = pd.Timestamp("2001-01-01")
-    return ((start + step) - start).total_seconds()
 
 
 def estimate_season_length(blocks, max_lag=1000, threshold=0.1):

@@ -175,10 +175,11 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         the data's frequency (hourly data: hour and day of week) where they
         help (see :func:`sktsmixer.adaptive.wants_calendar`):
         on a business calendar (``calendar_``: the windows skip nights and
-        weekends), when more than 10% of the time grid is missing, or when the model reads known-ahead or static
-        inputs and no known-ahead column already repeats with the day or
-        week. A regular series without covariates gets none: its temporal
-        mixing learns the cycles from the window itself. Without a
+        weekends), when more than 10% of the time grid is missing, or when
+        the model reads known-ahead or static inputs and no known-ahead
+        column already repeats with the day or week. A regular series
+        without covariates gets none: its temporal mixing learns the cycles
+        from the window itself. Without a
         ``DatetimeIndex``, or with ``y``, "auto" adds none. None: never.
     n_blocks : int, default=2
         Number of mixing blocks.

@@ -65,5 +65,6 @@ def test_backtest_example_scores_every_origin_and_beats_weekly_naive():
     assert "630 rows: 30 origins x 3 stores x 7 steps" in out
     # Per store: MASE against the weekly seasonal-naive forecast below 1.
     table = out[out.rindex("mase") :]
-    mases = [float(m) for m in re.findall(r"^\S+\s+sales\s+[\d.]+\s+([\d.]+)\s+[\d.]+$", table, re.M)]
+    row = r"^\S+\s+sales\s+[\d.]+\s+([\d.]+)\s+[\d.]+$"
+    mases = [float(m) for m in re.findall(row, table, re.M)]
     assert len(mases) == 3 and max(mases) < 1, table
