@@ -190,7 +190,7 @@ def test_persistence_of_a_covariate_model(with_covariates, demand, tmp_path):
 @pytest.mark.slow
 def test_covariate_parameters_are_searchable(demand):
     search = GridSearchCV(
-        small(epochs=3, time_features="auto"),
+        small(epochs=10, time_features="auto"),
         {"future_columns": [None, ["temperature"]]},
         cv=TimeSeriesSplit(n_splits=2),
     )

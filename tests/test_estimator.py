@@ -82,16 +82,17 @@ def test_small_data_beats_seasonal_naive_in_15_epochs():
     # learning rate 1e-3, 15 epochs (255 steps). With a random (Glorot) temporal
     # projection the same fit only matches seasonal naive (ratio 0.88-1.11 over
     # seeds); starting it at zero gets to 0.37-0.47 (benchmarks/convergence.py).
+    # Squared error as in that study: the ratio below is one of squared errors.
     from conftest import seasonal_series
     from convergence import N_FIT, N_SCORED_ROWS, ratio_to_naive, scoring_arrays
 
     values = seasonal_series(n_rows=N_FIT + N_SCORED_ROWS)
     truth, naive = scoring_arrays(values)
-    common = dict(epochs=15, seed=0, learning_rate=1e-3, dropout=0.1)
+    common = dict(epochs=15, seed=0, learning_rate=1e-3, dropout=0.1, loss="squared_error")
     zeros, _, steps = ratio_to_naive(values, truth, naive, glorot=False, **common)
     glorot, _, _ = ratio_to_naive(values, truth, naive, glorot=True, **common)
     assert steps <= 255
-    assert zeros < 0.7 < glorot, (zeros, glorot)
+    assert zeros < 0.6 and glorot > 0.8, (zeros, glorot)
 
 
 @pytest.mark.slow
