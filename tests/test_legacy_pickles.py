@@ -1,0 +1,43 @@
+"""Pickles written by release 0.2.0 (flat package layout) still load and
+forecast the same. The fixtures are made by ``fixtures/make_legacy_pickles.py``."""
+
+import pathlib
+import pickle
+import sys
+
+import numpy as np
+import pytest
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
+sys.path.insert(0, str(FIXTURES))
+
+from make_legacy_pickles import panel  # noqa: E402
+
+PICKLES = sorted(FIXTURES.glob("legacy_*.pkl"))
+
+
+def test_the_fixtures_are_there():
+    assert {p.name for p in PICKLES} >= {
+        "legacy_0.2.0_plain.pkl",
+        "legacy_0.2.0_covariates.pkl",
+    }
+
+
+@pytest.mark.parametrize("path", PICKLES, ids=lambda p: p.stem)
+def test_a_legacy_pickle_loads_and_forecasts_the_same(path):
+    with open(path, "rb") as f:
+        stored = pickle.load(f)
+    est, expected = stored["estimator"], stored["expected"]
+    frame = panel()
+    test = frame.groupby(level="series").head(24 * 13)
+    future = frame.groupby(level="series").nth(list(range(24 * 13, 24 * 13 + 6)))
+    covariates = "covariates" in path.stem
+    X = test if covariates else test[["load"]]
+    kwargs = {"future": future} if covariates else {}
+    np.testing.assert_allclose(est.predict(X, **kwargs), expected["predict"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        est.forecast(X, **kwargs).to_numpy(), expected["forecast"], rtol=1e-5, atol=1e-5
+    )
+    # and the loaded estimator trains on
+    est.set_params(epochs=1, warm_start=True).fit(X if not covariates else test)
+    assert np.isfinite(est.forecast(X, **kwargs).to_numpy()).all()
