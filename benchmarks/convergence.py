@@ -57,7 +57,7 @@ def glorot_projection(active):
     if not active:
         yield
         return
-    import sktsmixer.model as model_module
+    import sktsmixer.models.tsmixer as model_module
 
     original = model_module.TemporalProjection
 

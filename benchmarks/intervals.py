@@ -20,7 +20,7 @@ Models, in the same run on the same rows:
   not per step); quantiles that cross are sorted (the fraction of crossing
   forecasts is reported).
 * ``hgb-cqr``: those quantiles conformalised the way the estimator does it
-  (``sktsmixer.calibration.SplitConformal``: per step and target, CQR
+  (``sktsmixer.uncertainty.calibration.SplitConformal``: per step and target, CQR
   scores on the validation block).
 * ``tsmixerx-raw``: neuralforecast's ``TSMixerx`` with
   ``loss=MQLoss(level=[80, 95])`` (quantiles 0.025, 0.1, 0.5, 0.9, 0.975),
@@ -261,7 +261,7 @@ def predict_hgb(models, X, args):
 
 def hgb_conformal(truth_cal, quantiles_cal, quantiles_test):
     """CQR with the estimator's calibration code, per step and target."""
-    from sktsmixer.calibration import SplitConformal
+    from sktsmixer.uncertainty.calibration import SplitConformal
 
     median = LEVELS.index(0.5)
     calibration = SplitConformal(truth_cal, quantiles_cal[..., median], quantiles_cal, LEVELS)
@@ -473,7 +473,7 @@ def epf_origin_rows(estimator, data, block, input_size, what):
 
 def run_epf(args):
     from sktsmixer import TSMixerRegressor
-    from sktsmixer.calibration import SplitConformal
+    from sktsmixer.uncertainty.calibration import SplitConformal
 
     path = pathlib.Path(args.data_epf)
     if not path.is_file():

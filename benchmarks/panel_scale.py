@@ -250,12 +250,15 @@ def instrument(recorder):
     """Wrap the steps of fit and forecast that may hold the peak."""
     import pandas as pd
 
-    from sktsmixer import _training, data, estimator, forecasting, windowing
+    from sktsmixer import estimator
+    from sktsmixer.data import encoder, scaling
+    from sktsmixer.data import panel as data
+    from sktsmixer.training import batches, trainer
 
     w = recorder.wrap
     w(estimator.TSMixerRegressor, "fit")
     w(estimator.TSMixerRegressor, "forecast")
-    w(_training, "build_model")
+    w(estimator.TSMixerRegressor, "_build_model")
     # parse_panel and its helpers (imported by name into two modules)
     w(data, "_split_series_and_time")
     w(data, "_time_step")
@@ -266,35 +269,30 @@ def instrument(recorder):
     w(data.pd, "factorize", "pd.factorize")
     w(data, "parse_panel")
     estimator.parse_panel = data.parse_panel
-    forecasting.parse_panel = data.parse_panel
-    # fit
+    # fit: the encoder, then the trainer
+    for name in ("fit_transform", "_learn", "_context", "block_statistics", "scaled_static"):
+        w(encoder.PanelEncoder, name, f"PanelEncoder.{name}")
     for name in (
-        "prepare",
-        "train",
-        "calibrate",
         "valid_window_ends",
         "split_by_series",
         "scaling_statistics",
         "standardize_blocks",
         "fill_forward",
-        "time_feature_rows",
-        "_context",
-        "block_statistics",
-        "scaled_static",
     ):
-        w(_training, name)
-    w(windowing.WindowEndBatches, "__init__", "WindowEndBatches.__init__")
-    w(windowing.WindowedTrainer, "__init__", "WindowedTrainer.__init__ (keras.Variable)")
-    w(windowing.GatheredWindows, "__init__", "GatheredWindows.__init__")
+        w(encoder, name)  # as the encoder imported them
+    w(trainer.Trainer, "fit", "Trainer.fit")
+    w(trainer.Trainer, "holdout_forecasts", "Trainer.holdout_forecasts")
+    w(batches.WindowEndBatches, "__init__", "WindowEndBatches.__init__")
+    w(batches.WindowedTrainer, "__init__", "WindowedTrainer.__init__ (keras.Variable)")
+    w(batches.GatheredWindows, "__init__", "GatheredWindows.__init__")
     # forecast
-    w(estimator, "future_rows")
-    w(forecasting.ForecastInputs, "__init__", "ForecastInputs.__init__")
-    forecasting.standardize_blocks = _training.standardize_blocks
-    forecasting.fill_forward = _training.fill_forward
-    w(forecasting, "predict_windows")
+    w(encoder.PanelEncoder, "future_values", "PanelEncoder.future_values")
+    w(encoder.PanelEncoder, "transform", "PanelEncoder.transform")
+    w(estimator, "predict_windows")
     w(estimator.TSMixerRegressor, "_check_input_names")
-    w(forecasting.ForecastInputs, "forecast_index", "ForecastInputs.forecast_index")
+    w(encoder.PanelEncoder, "forecast_index", "PanelEncoder.forecast_index")
     w(estimator, "forecast_frame")
+    del scaling  # the encoder's names are the ones called
 
 
 class _Namespace:
@@ -330,7 +328,7 @@ class _TrainClock:
 
 def _clocked_training(clock):
     """Add the clock to the trainer's callbacks (this process only)."""
-    from sktsmixer import windowing
+    from sktsmixer.training import batches as windowing
 
     for trainer in (windowing.WindowedTrainer, windowing.GatheredTrainer):
 
@@ -371,7 +369,7 @@ def child(spec):
     recorder = PhaseRecorder(spec["sample_ms"] / 1000)
     instrument(recorder)
     if spec["gather"] != "auto":
-        from sktsmixer import _training
+        from sktsmixer.training import trainer as _training
 
         _training.GATHER_IN_NUMPY_BYTES = 0 if spec["gather"] == "numpy" else float("inf")
     out = {"task": spec["task"], "rss_after_import": recorder.rss(), "load_avg": os.getloadavg()}

@@ -10,7 +10,7 @@ objects. The growth per fit is the slope of a straight line fitted to the RSS
 after the first 10 fits (warm-up: imports, first traces, allocator pools).
 
 The library drops the two process-wide references TensorFlow keeps to every
-training run (``sktsmixer._tf_references.ReleaseTensorFlowReferences``: the
+training run (``sktsmixer.training.tf_references.ReleaseTensorFlowReferences``: the
 all-reduce ``CustomGradient-<uid>`` entries of TensorFlow's gradient registry,
 TensorFlow issues 80895 and 97697, and the ``from_generator`` callbacks of the
 global default graph, issue 123269). ``--without-release`` turns that off to
@@ -78,8 +78,8 @@ def _data(rows, columns):
 
 def disable_release():
     """Turn off the library's release of TensorFlow's per-fit references
-    (``sktsmixer._tf_references.ReleaseTensorFlowReferences``), to measure without it."""
-    from sktsmixer import _tf_references
+    (``sktsmixer.training.tf_references.ReleaseTensorFlowReferences``), to measure without it."""
+    from sktsmixer.training import tf_references as _tf_references
 
     _tf_references.ReleaseTensorFlowReferences.release = lambda self: None
 

@@ -32,7 +32,7 @@ def _epoch_ends():
     """Wall-clock times at which the epochs of the fits run in the block end."""
     import keras
 
-    from sktsmixer import _training
+    from sktsmixer.training import trainer as _training
 
     marks, original = [], _training.WindowedTrainer.fit
 
@@ -200,7 +200,7 @@ def main(argv=None):
             contenders["neuralforecast"] = NeuralForecast(args)
         except ImportError as exc:
             print(f"skipping neuralforecast's TSMixer ({exc}): pip install 'sktsmixer[bench]'")
-    from sktsmixer.model import dense_flops
+    from sktsmixer.models.tsmixer import dense_flops
 
     flops = dense_flops(args.input_size, args.horizon, args.channels, args.n_blocks, args.ff_dim)
     tasks = [

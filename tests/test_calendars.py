@@ -1,4 +1,4 @@
-"""Business calendars: series observed in opening hours on weekdays (sktsmixer.calendars)."""
+"""Business calendars: series observed in opening hours on weekdays (sktsmixer.data.calendars)."""
 
 import os
 import pathlib
@@ -10,10 +10,10 @@ import pytest
 
 from sktsmixer import TSMixerRegressor
 from sktsmixer._sklearn_compat import InvalidParameterError
-from sktsmixer.calendars import SessionCalendar, infer_calendar
-from sktsmixer.data import parse_panel
+from sktsmixer.data.calendars import SessionCalendar, infer_calendar
+from sktsmixer.data.panel import parse_panel
+from sktsmixer.data.scaling import valid_window_ends
 from sktsmixer.model_selection import backtest, backtest_scores
-from sktsmixer.preparation import valid_window_ends
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SLOTS = 169  # 07:00 to 21:00 every 5 minutes, both included

@@ -10,9 +10,9 @@ import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sktsmixer import TSMixerRegressor
-from sktsmixer.categorical import MAX_ONEHOT_CATEGORIES, resolve_encodings
-from sktsmixer.categorical_layers import CategoricalChannels
-from sktsmixer.data import parse_panel
+from sktsmixer.data.categorical import MAX_ONEHOT_CATEGORIES, resolve_encodings
+from sktsmixer.data.panel import parse_panel
+from sktsmixer.layers.categorical import CategoricalChannels
 
 HORIZON = 2
 
@@ -103,7 +103,8 @@ def test_categories_encodings_and_roles_are_learned(fitted):
     weather = fitted._dynamic_names.index("weather")
     assert (fitted.series_mean_[:, weather] == 0).all()
     assert (fitted.series_scale_[:, weather] == 1).all()
-    assert fitted._static_mean.tolist() == [0.0] and fitted._static_scale.tolist() == [1.0]
+    encoder = fitted.encoder_
+    assert encoder.static_mean_.tolist() == [0.0] and encoder.static_scale_.tolist() == [1.0]
     layers = {layer.name: layer for layer in fitted.model_.layers}
     assert layers["static_categories"].output_channels == 3
     assert layers["past_categories"].categoricals == [

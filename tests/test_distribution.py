@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from sktsmixer import TSMixerRegressor
-from sktsmixer._devices import resolve_distribution, scope, shard_batch
-from sktsmixer.windowing import WindowEndBatches
+from sktsmixer.training.batches import WindowEndBatches
+from sktsmixer.training.devices import resolve_distribution, scope, shard_batch
 
 ON_TWO_DEVICES = keras.backend.backend() == "jax" and len(keras.distribution.list_devices()) >= 2
 needs_two_devices = pytest.mark.skipif(

@@ -13,7 +13,7 @@ from _common import future_matrix
 from sklearn.base import clone
 
 from sktsmixer import TSMixerRegressor
-from sktsmixer.windowing import split_train_validation
+from sktsmixer.data.scaling import split_by_series
 
 HORIZON = 12
 N_TRAIN = 1000
@@ -135,8 +135,8 @@ def test_restored_weights_are_the_ones_the_hold_out_scored(weight_averaging, sea
     # with the averaged weights in the model: re-scoring the hold-out with
     # the fitted model then gives the best validation loss again. Raw
     # weights restored after averaged ones were scored would not.
-    from sktsmixer import _training
-    from sktsmixer.windowing import WindowedTrainer
+    from sktsmixer.training import trainer as _training
+    from sktsmixer.training.batches import WindowedTrainer
 
     seen, read_from = {}, {}
     evaluate, fit_input = WindowedTrainer.evaluate, _training.fit_input
@@ -291,12 +291,17 @@ def test_fit_leaves_global_state_alone(seasonal):
 
 
 def test_validation_targets_never_overlap_training_targets():
-    ends = np.arange(47, 988)
-    train, validation = split_train_validation(ends, 0.1, gap=HORIZON)
-    last_train_target = train.max() + HORIZON
-    first_validation_target = validation.min() + 1
-    assert last_train_target < first_validation_target
-    assert len(validation) == int(np.ceil(0.1 * len(ends)))
+    # two series of different lengths, one after the other in the panel array
+    ends = np.concatenate([np.arange(47, 988), np.arange(1047, 1500)])
+    codes = np.repeat([0, 1], [988 - 47, 1500 - 1047])
+    train, held_out = split_by_series(ends, codes, 2, 0.1, HORIZON)
+    assert not (train & held_out).any()
+    for code in (0, 1):
+        mine = codes == code
+        last_train_target = ends[train & mine].max() + HORIZON
+        first_validation_target = ends[held_out & mine].min() + 1
+        assert last_train_target < first_validation_target
+        assert held_out[mine].sum() == int(np.ceil(0.1 * mine.sum()))
 
 
 @pytest.mark.slow

@@ -14,18 +14,15 @@ import keras
 import numpy as np
 import pytest
 
-from sktsmixer import (
-    TSMixerRegressor,
-    _devices,
-    _dropout,
-    _fallbacks,
-    _flat_adam,
-    _quiet,
-    _tf_references,
-    _xla_steps,
-)
+from sktsmixer import TSMixerRegressor, _fallbacks
 from sktsmixer.exceptions import InternalsFallbackWarning
-from sktsmixer.windowing import WindowedTrainer
+from sktsmixer.layers import dropout as _dropout
+from sktsmixer.training import devices as _devices
+from sktsmixer.training import flat_adam as _flat_adam
+from sktsmixer.training import quiet as _quiet
+from sktsmixer.training import tf_references as _tf_references
+from sktsmixer.training import xla_steps as _xla_steps
+from sktsmixer.training.batches import WindowedTrainer
 
 on_tensorflow = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="these fast paths are TensorFlow's"

@@ -4,8 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from sktsmixer import TSMixerRegressor, _training
-from sktsmixer._flat_adam import FlatAdam
+from sktsmixer import TSMixerRegressor
+from sktsmixer.training import trainer as _training
+from sktsmixer.training.flat_adam import FlatAdam
 
 on_tensorflow = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="fits use the flat Adam on TensorFlow only"

@@ -16,8 +16,8 @@ import pytest
 from scipy.stats import norm
 
 from sktsmixer import TSMixerRegressor
-from sktsmixer.calibration import SplitConformal, adaptive_margins, conformal_quantile
-from sktsmixer.losses import masked_loss, pinball_loss
+from sktsmixer.uncertainty.calibration import SplitConformal, adaptive_margins, conformal_quantile
+from sktsmixer.uncertainty.losses import masked_loss, pinball_loss
 
 SIGMA = 0.5
 HORIZON = 6

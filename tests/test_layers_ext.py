@@ -10,8 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from sktsmixer.layers_ext import ConditionalFeatureMixing, ConditionalMixingLayer, QuantileHead
-from sktsmixer.model_ext import PinballLoss, build_tsmixer_ext
+from sktsmixer.layers.ext import ConditionalFeatureMixing, ConditionalMixingLayer, QuantileHead
+from sktsmixer.models.tsmixer_ext import PinballLoss, build_tsmixer_ext
 
 RNG = np.random.default_rng(42)
 X = RNG.standard_normal((8, 6, 5)).astype("float32")

@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import GridSearchCV
 
-from sktsmixer import PanelTimeSeriesSplit, TSMixerRegressor, preparation
-from sktsmixer.preparation import valid_window_ends
+from sktsmixer import PanelTimeSeriesSplit, TSMixerRegressor
+from sktsmixer.data import scaling as preparation
+from sktsmixer.data.scaling import valid_window_ends
 
 HORIZON = 4
 
@@ -260,7 +261,7 @@ def test_grid_search_with_the_panel_splitter_in_parallel():
 def test_windows_gathered_in_numpy_train_as_in_the_graph(panel, monkeypatch, loss):
     """Big series are not copied into the backend (windows gathered in NumPy,
     batch by batch): the same fit, with the same windows, as the in-graph path."""
-    from sktsmixer import _training
+    from sktsmixer.training import trainer as _training
 
     train, test = split_by_time(panel, 40)
     train = train.copy()

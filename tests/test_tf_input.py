@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from sktsmixer._tf_input import fit_input
-from sktsmixer.windowing import WindowEndBatches
+from sktsmixer.training.batches import WindowEndBatches
+from sktsmixer.training.tf_input import fit_input
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="the pipeline is TensorFlow's"

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sktsmixer import TSMixerRegressor, _training
-from sktsmixer.model import dense_flops
+from sktsmixer import TSMixerRegressor
+from sktsmixer.models.tsmixer import dense_flops
+from sktsmixer.training import trainer as _training
 
 on_tensorflow = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="XLA is a choice on TensorFlow only"
@@ -111,7 +112,7 @@ def test_xla_fit_of_the_covariate_model_matches_the_graph_fit(seasonal):
 def test_dropout_under_xla_drops_at_the_rate_and_keeps_the_mean(rate):
     import tensorflow as tf
 
-    from sktsmixer._dropout import MaskDropout
+    from sktsmixer.layers.dropout import MaskDropout
 
     def masks(seed, jit_compile=True):
         layer = MaskDropout(rate, seed=seed)

@@ -4,10 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from sktsmixer import TSMixerRegressor, _training, _xla_steps
-from sktsmixer._tf_input import fit_input
-from sktsmixer._xla_steps import StepGroups, steps_per_group
-from sktsmixer.windowing import WindowEndBatches
+from sktsmixer import TSMixerRegressor
+from sktsmixer.training import trainer as _training
+from sktsmixer.training import xla_steps as _xla_steps
+from sktsmixer.training.batches import WindowEndBatches
+from sktsmixer.training.tf_input import fit_input
+from sktsmixer.training.xla_steps import StepGroups, steps_per_group
 
 on_tensorflow = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="the groups run on TensorFlow's XLA"

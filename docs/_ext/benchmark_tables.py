@@ -299,8 +299,7 @@ def _suite(data):
 # (title, script, newest results file of its protocol, table, what it measures)
 BENCHMARKS = [
     (
-        "Five real data sets: the default estimator beside statistical and gradient-boosting "
-        "peers",
+        "Five real data sets: the default estimator beside statistical and gradient-boosting peers",
         "suite.py",
         "suite.json",
         _suite,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sktsmixer.data import parse_panel
+from sktsmixer.data.panel import parse_panel
 
 # Columns every backtest frame has: a series key may not take their names.
 RESERVED = ("origin", "step", "time", "target", "forecast", "actual", "lower", "upper")

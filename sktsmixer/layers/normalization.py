@@ -1,6 +1,6 @@
 """Reversible instance normalisation, the layer around the TSMixer network.
 
-Re-exported by :mod:`sktsmixer.layers` with the other layers of the
+Re-exported by :mod:`sktsmixer.layers.mixing` with the other layers of the
 architecture.
 """
 
@@ -8,7 +8,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from sktsmixer._checks import check_channels, check_choice, check_positive_float, check_positive_int
+from sktsmixer.layers._checks import (
+    check_channels,
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+)
 
 __all__ = ["ReversibleInstanceNorm"]
 

@@ -1,7 +1,7 @@
 """The uncertainty surface of ``TSMixerRegressor``: learned quantiles, conformal intervals.
 
 A mixin, so ``estimator.py`` keeps the fit/predict/score surface; the
-intervals themselves are computed by :class:`~sktsmixer.calibration.SplitConformal`.
+intervals themselves are computed by :class:`~sktsmixer.uncertainty.calibration.SplitConformal`.
 """
 
 import numbers

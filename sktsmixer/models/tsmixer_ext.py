@@ -3,16 +3,16 @@
 import keras
 from keras import ops
 
-from sktsmixer._checks import check_choice, check_positive_int, check_rate, offset_seed
-from sktsmixer.categorical_layers import CategoricalChannels
-from sktsmixer.layers import NORMS, ReversibleInstanceNorm, TemporalProjection
-from sktsmixer.layers_ext import (
+from sktsmixer.layers._checks import check_choice, check_positive_int, check_rate, offset_seed
+from sktsmixer.layers.categorical import CategoricalChannels
+from sktsmixer.layers.ext import (
     ConditionalFeatureMixing,
     ConditionalMixingLayer,
     QuantileHead,
     SortQuantiles,
     check_non_negative_int,
 )
+from sktsmixer.layers.mixing import NORMS, ReversibleInstanceNorm, TemporalProjection
 
 __all__ = ["PinballLoss", "build_tsmixer_ext"]
 

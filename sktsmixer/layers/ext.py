@@ -10,7 +10,7 @@ import numbers
 import keras
 from keras import ops
 
-from sktsmixer._checks import (
+from sktsmixer.layers._checks import (
     check_channels,
     check_choice,
     check_positive_int,
@@ -18,8 +18,8 @@ from sktsmixer._checks import (
     check_rate,
     offset_seed,
 )
-from sktsmixer._dropout import MaskDropout
-from sktsmixer.layers import NORMS, TemporalMixing, _FlatNorm, _seeded
+from sktsmixer.layers.dropout import MaskDropout
+from sktsmixer.layers.mixing import NORMS, TemporalMixing, _FlatNorm, _seeded
 
 __all__ = [
     "ConditionalFeatureMixing",

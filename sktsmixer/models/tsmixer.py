@@ -2,8 +2,8 @@
 
 import keras
 
-from sktsmixer._checks import check_choice, check_positive_int, check_rate, offset_seed
-from sktsmixer.layers import (
+from sktsmixer.layers._checks import check_choice, check_positive_int, check_rate, offset_seed
+from sktsmixer.layers.mixing import (
     NORMS,
     MixingLayer,
     ReversibleInstanceNorm,

@@ -1,81 +1,41 @@
-"""Lazy windowing: windows are gathered per batch, never materialised at once.
+"""Training batches and the Keras models that train on them.
 
-A window is named by its *end row* ``t`` in the array of all series (one
-block per series, see :mod:`sktsmixer.data`): the past input is rows
-``t - input_size + 1 ... t``, the known-ahead input and the targets are rows
-``t + 1 ... t + horizon``, the static input is row ``code`` of the static
-table, where ``code`` is the series of ``t``. Training gathers all of them
-inside the compiled Keras graph from arrays held once in memory, so a batch
-costs ``batch_size * input_size * n_features`` values and a fit never needs
-an ``(n_windows, input_size, n_features)`` copy.
+Windows (see :mod:`sktsmixer.data.windows`) are gathered per batch, never
+materialised at once: the trainer models gather them inside the compiled
+Keras step from arrays held once in memory, so a batch costs ``batch_size *
+input_size * n_features`` values and a fit never needs an ``(n_windows,
+input_size, n_features)`` copy. Series too big to copy into the backend are
+gathered in NumPy instead (:class:`GatheredWindows`).
 """
 
 import math
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 from keras import ops
 
-from sktsmixer._devices import n_replicas, round_up, shard_batch
-from sktsmixer._quiet import no_retracing_notes
-from sktsmixer.losses import masked_loss
+from sktsmixer.data.windows import numpy_targets
+from sktsmixer.training.devices import n_replicas, round_up, shard_batch
+from sktsmixer.training.quiet import no_retracing_notes
+from sktsmixer.uncertainty.losses import masked_loss
 
 __all__ = [
     "GatheredTrainer",
     "GatheredWindows",
-    "WindowLayout",
     "WindowedTrainer",
     "WindowEndBatches",
-    "iter_windows",
-    "numpy_targets",
+    "predict_batch_size",
     "predict_windows",
-    "split_train_validation",
 ]
 
+# Cap on the values of one predict batch of windows: every activation of the
+# forward pass is about that size, so wide series get fewer windows per batch.
+PREDICT_BUDGET_VALUES = 4 * 2**20
 
-@dataclass(frozen=True)
-class WindowLayout:
-    """Which columns and rows make a model's inputs.
 
-    Attributes
-    ----------
-    input_size : int
-    horizon : int
-        Rows after the end row read by the known-ahead input.
-    past_columns : tuple of int or None
-        Columns of the series array in the past window (None: all).
-    future_columns : tuple of int
-        Columns read on the horizon rows; empty for the plain model, whose
-        single input is the past window.
-    n_static : int
-        Width of the static table (0: no static input).
-    named : bool
-        Whether the model takes a dict of named inputs (``"past"``,
-        ``"future"``, ``"static"``) rather than the past window alone.
-    """
-
-    input_size: int
-    horizon: int
-    past_columns: tuple = None
-    future_columns: tuple = ()
-    n_static: int = 0
-    named: bool = False
-
-    def numpy_inputs(self, series, ends, codes=None, static=None):
-        """Model inputs for the windows ending at ``ends`` (NumPy arrays)."""
-        past = series[ends[:, None] + np.arange(1 - self.input_size, 1)]
-        if self.past_columns is not None:
-            past = past[..., list(self.past_columns)]
-        if not self.named:
-            return past
-        inputs = {"past": past}
-        if self.future_columns:
-            rows = ends[:, None] + np.arange(1, self.horizon + 1)
-            inputs["future"] = series[rows][..., list(self.future_columns)]
-        if self.n_static:
-            inputs["static"] = static[codes]
-        return inputs
+def predict_batch_size(input_size, n_columns):
+    """Windows per predict batch for windows of ``input_size`` rows of ``n_columns``."""
+    return int(max(1, min(1024, PREDICT_BUDGET_VALUES // (input_size * n_columns))))
 
 
 def predict_windows(
@@ -111,47 +71,6 @@ def predict_windows(
                 outputs = np.empty((len(ends), *result.shape[1:]))
             outputs[start:stop] = result
     return outputs
-
-
-def numpy_targets(series, targets, target_columns, rows):
-    """The targets on ``rows``: of ``targets``, or (None) the ``target_columns`` of ``series``."""
-    if targets is None:
-        return series[rows][..., list(target_columns)]
-    return targets[rows]
-
-
-def iter_windows(series, ends, input_size, batch_size):
-    """Yield the windows ending at ``ends``, ``batch_size`` at a time.
-
-    Parameters
-    ----------
-    series : ndarray of shape (n_timesteps, n_features)
-    ends : ndarray of int
-        End rows of the windows; each must be ``>= input_size - 1``.
-    input_size : int
-    batch_size : int
-
-    Yields
-    ------
-    windows : ndarray of shape (b, input_size, n_features)
-        ``b = batch_size`` except for the last batch.
-    """
-    offsets = np.arange(1 - input_size, 1)
-    for start in range(0, len(ends), batch_size):
-        yield series[ends[start : start + batch_size, None] + offsets]
-
-
-def split_train_validation(ends, validation_fraction, gap):
-    """Split window ends chronologically into training and validation ends.
-
-    The validation ends are the last ``validation_fraction`` of ``ends``;
-    training ends stop ``gap`` rows before the first validation end, so that
-    no training target row is also a validation target row.
-    """
-    n_validation = max(1, int(math.ceil(validation_fraction * len(ends))))
-    validation = ends[len(ends) - n_validation :]
-    train = ends[ends <= validation[0] - gap]
-    return train, validation
 
 
 class WindowEndBatches(keras.utils.PyDataset):

@@ -1,4 +1,4 @@
-"""From a :class:`~sktsmixer.data.Panel` to the arrays the model trains on.
+"""From a :class:`~sktsmixer.data.panel.Panel` to the arrays the model trains on.
 
 * **Scaling.** Every series is standardised by its own mean and standard
   deviation (computed on the rows its training windows read), so series of

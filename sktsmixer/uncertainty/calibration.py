@@ -27,7 +27,23 @@ import math
 
 import numpy as np
 
-__all__ = ["SplitConformal", "adaptive_margins", "conformal_quantile"]
+__all__ = ["SplitConformal", "adaptive_margins", "calibrate", "conformal_quantile"]
+
+
+def calibrate(holdout, quantiles=None):
+    """The :class:`SplitConformal` of hold-out forecasts (None: no hold-out).
+
+    ``holdout`` is ``(truth, raw)`` as the trainer returns it: for a quantile
+    model ``raw`` has a last axis of ``quantiles``, and its median is the
+    point forecast.
+    """
+    if holdout is None:
+        return None
+    truth, raw = holdout
+    if quantiles is None:
+        return SplitConformal(truth, raw)
+    median = int(np.flatnonzero(np.isclose(quantiles, 0.5))[0])
+    return SplitConformal(truth, raw[..., median], raw, quantiles)
 
 
 def conformal_quantile(scores, coverage):

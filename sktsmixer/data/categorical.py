@@ -6,7 +6,7 @@ an integer code per row: ``1 ... K`` for the ``K`` categories learned in
 for a missing value. The codes travel through the rest of the pipeline as a
 numeric column that is never standardised; the model turns every code back
 into a vector in its first layer (see
-:class:`~sktsmixer.categorical_layers.CategoricalChannels`): a one-hot
+:class:`~sktsmixer.layers.categorical.CategoricalChannels`): a one-hot
 vector for few categories, a learned embedding for many. The unknown code
 is the zero vector in both, so an unseen category contributes nothing
 rather than an arbitrary learned value. A boolean column is a number (0/1).
@@ -141,31 +141,29 @@ def _specs(names, categories, encodings):
     return specs
 
 
-def model_categoricals(est):
-    """Keyword arguments of ``build_tsmixer_ext`` for the categorical inputs of ``est``."""
-    encodings = getattr(est, "categorical_encoding_", None) or {}
+def model_categoricals(dynamic_names, future_names, static_names, categories, encodings):
+    """Keyword arguments of ``build_tsmixer_ext`` for the categorical inputs.
+
+    ``encodings`` is what :func:`resolve_encodings` returned (empty: none).
+    """
     if not encodings:
         return {}
-    categories = est.categories_
-    future_names = [est._dynamic_names[i] for i in est.future_indices_]
     return {
-        "past_categoricals": _specs(est._dynamic_names, categories, encodings),
+        "past_categoricals": _specs(dynamic_names, categories, encodings),
         "future_categoricals": _specs(future_names, categories, encodings),
-        "static_categoricals": _specs(est._static_names, categories, encodings),
+        "static_categoricals": _specs(static_names, categories, encodings),
     }
 
 
-def keep_unscaled(est, mean, scale, static=False):
-    """Set mean 0 and scale 1 for the categorical columns, in place.
+def keep_unscaled(names, categories, mean, scale):
+    """Set mean 0 and scale 1 for the categorical columns among ``names``, in place.
 
     The codes are labels, not quantities: the model needs them as they are.
-    ``mean``/``scale`` are per-series ``(n_series, n_dynamic)`` statistics,
-    or with ``static`` the per-column ``(n_static,)`` ones.
+    ``mean``/``scale`` are statistics whose last axis is ``names`` (per
+    series ``(n_series, n_dynamic)``, or per static column).
     """
-    categories = getattr(est, "categories_", None) or {}
     if not categories or mean is None:
         return
-    names = est._static_names if static else est._dynamic_names
     columns = [j for j, name in enumerate(names) if name in categories]
     mean[..., columns] = 0.0
     scale[..., columns] = 1.0

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array
 
-from sktsmixer._keys import _split_series_and_time, key_names, series_key
-from sktsmixer.calendars import session_calendar, session_positions
-from sktsmixer.categorical import categorical_dtype, category_codes, learn_categories
-from sktsmixer.preparation import CHUNK_ROWS, _block_runs
+from sktsmixer.data.calendars import session_calendar, session_positions
+from sktsmixer.data.categorical import categorical_dtype, category_codes, learn_categories
+from sktsmixer.data.keys import _split_series_and_time, key_names, series_key
+from sktsmixer.data.scaling import CHUNK_ROWS, _block_runs
 
 __all__ = ["Panel", "parse_panel", "column_positions", "key_names", "series_key"]
 
@@ -58,7 +58,7 @@ class Panel:
         Values of categorical columns not among the given categories.
     calendar : SessionCalendar or None
         The business calendar the rows are laid on (None: a continuous
-        clock of ``step``); see :mod:`sktsmixer.calendars`.
+        clock of ``step``); see :mod:`sktsmixer.data.calendars`.
     """
 
     labels: list
@@ -146,10 +146,10 @@ def parse_panel(
     categories : dict or None
         None: learn the categories of the text and ``category`` columns of
         ``X``. A dict (name -> Index), those learned in ``fit``: their codes
-        are read with them (see :mod:`sktsmixer.categorical`).
+        are read with them (see :mod:`sktsmixer.data.categorical`).
     calendar : "auto", SessionCalendar or None
         None: a continuous clock. "auto": a business calendar when the
-        timestamps show one (:func:`sktsmixer.calendars.infer_calendar`),
+        timestamps show one (:func:`sktsmixer.data.calendars.infer_calendar`),
         else a continuous clock. A calendar: lay the rows on it.
 
     Returns

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from sktsmixer._checks import check_positive_int, offset_seed
+from sktsmixer.layers._checks import check_positive_int, offset_seed
 
 __all__ = ["CategoricalChannels"]
 

@@ -4,7 +4,7 @@
 ``future_columns`` (and calendar features) on the horizon; ``fit(X, y)``
 regresses ``y`` on windows of every column. This module checks that the
 parameters make one of these two modes and resolves them against the columns
-of ``X`` (see :mod:`sktsmixer.data` for how ``X`` itself is read).
+of ``X`` (see :mod:`sktsmixer.data.panel` for how ``X`` itself is read).
 """
 
 from dataclasses import dataclass
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from sktsmixer.categorical import resolve_encodings
-from sktsmixer.data import column_positions, key_names
-from sktsmixer.time_features import resolve_time_features
+from sktsmixer.data.categorical import resolve_encodings
+from sktsmixer.data.panel import column_positions, key_names
+from sktsmixer.data.time_features import resolve_time_features
 
 __all__ = ["ColumnRoles", "check_mode", "check_y", "column_roles"]
 

@@ -11,7 +11,7 @@ Keras then tracks, saves and restores their weights through ``model.save``,
 import keras
 from keras import ops
 
-from sktsmixer._checks import (
+from sktsmixer.layers._checks import (
     check_channels,
     check_choice,
     check_positive_int,
@@ -19,10 +19,10 @@ from sktsmixer._checks import (
     check_rate,
     offset_seed,
 )
-from sktsmixer._dropout import MaskDropout
+from sktsmixer.layers.dropout import MaskDropout
 
 # Exported here with the other layers of the architecture.
-from sktsmixer.normalization import ReversibleInstanceNorm
+from sktsmixer.layers.normalization import ReversibleInstanceNorm
 
 __all__ = [
     "TemporalMixing",

@@ -24,8 +24,8 @@ hours across daylight saving changes.
 import numpy as np
 import pandas as pd
 
-from sktsmixer.adaptive import MAX_INPUT_SIZE
-from sktsmixer.preparation import CHUNK_ROWS
+from sktsmixer.data.scaling import CHUNK_ROWS
+from sktsmixer.data.seasonality import MAX_INPUT_SIZE
 
 __all__ = [
     "MIN_COVERAGE",

@@ -1,0 +1,11 @@
+"""The two Keras models the estimator trains, built from :mod:`sktsmixer.layers`.
+
+- :func:`build_tsmixer`: TSMixer, a past window in, the horizon out;
+- :func:`build_tsmixer_ext`: TSMixer-Ext, with known-ahead, static and
+  categorical inputs and quantile outputs.
+"""
+
+from sktsmixer.models.tsmixer import build_tsmixer
+from sktsmixer.models.tsmixer_ext import build_tsmixer_ext
+
+__all__ = ["build_tsmixer", "build_tsmixer_ext"]

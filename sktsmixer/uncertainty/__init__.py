@@ -1,0 +1,1 @@
+"""Losses, split-conformal calibration and the estimator's interval methods."""
