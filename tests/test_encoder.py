@@ -58,7 +58,7 @@ def test_training_and_prediction_windows_read_the_same_values():
     windows = enc.transform(panel_of(X), context="pad")
     layout = training.layout
     assert layout == windows.layout and layout.named
-    for end, code in zip(ends, codes):
+    for end, code in zip(ends, codes, strict=True):
         position = end - panel_of(X).offsets[code]
         row = np.flatnonzero((windows.blocks == code) & (windows.positions == position))[0]
         fitted = layout.numpy_inputs(training.series, end[None], code[None])

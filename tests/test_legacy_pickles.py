@@ -41,3 +41,17 @@ def test_a_legacy_pickle_loads_and_forecasts_the_same(path):
     # and the loaded estimator trains on
     est.set_params(epochs=1, warm_start=True).fit(X if not covariates else test)
     assert np.isfinite(est.forecast(X, **kwargs).to_numpy()).all()
+
+
+def test_the_flat_module_names_of_0_2_still_import():
+    import importlib
+
+    import sktsmixer
+    from sktsmixer._legacy import MOVED
+
+    for old, new in MOVED.items():
+        assert importlib.import_module(old) is importlib.import_module(new)
+    from sktsmixer.layers_ext import QuantileHead
+    from sktsmixer.model import build_tsmixer
+
+    assert QuantileHead is sktsmixer.QuantileHead and build_tsmixer is sktsmixer.build_tsmixer
