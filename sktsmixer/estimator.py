@@ -12,22 +12,16 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from sktsmixer._legacy import legacy_encoder
 from sktsmixer._sklearn_compat import Interval, StrOptions, validate_params
-from sktsmixer.adaptive import (
-    auto_dropout,
-    auto_input_size,
-    auto_schedule,
-    estimate_season_length,
-    season_lengths,
-    wants_calendar,
-)
+from sktsmixer.adaptive import auto_dropout, auto_input_size, auto_schedule
 from sktsmixer.data.calendars import SessionCalendar
 from sktsmixer.data.categorical import model_categoricals, warn_unseen
 from sktsmixer.data.encoder import PanelEncoder
 from sktsmixer.data.forecasts import Forecasts, forecast_frame
 from sktsmixer.data.panel import key_names, parse_panel
 from sktsmixer.data.roles import check_mode, check_y, column_roles
+from sktsmixer.data.seasonality import panel_season, panel_wants_calendar
 from sktsmixer.data.time_features import resolve_time_features
-from sktsmixer.models import build_tsmixer, build_tsmixer_ext
+from sktsmixer.models import build_model
 from sktsmixer.models.tsmixer import dense_flops
 from sktsmixer.training.batches import predict_batch_size, predict_windows
 from sktsmixer.training.devices import placed_for, resolve_distribution, scope
@@ -542,7 +536,7 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
             if auto_calendar:
                 params = {**params, "time_features": None}
             roles = column_roles(params, names, dynamic_names, panel, y_checked)
-            if auto_calendar and self._wants_calendar(panel, y_checked, roles):
+            if auto_calendar and y is None and panel_wants_calendar(panel, roles.future_indices):
                 roles.time_feature_names = resolve_time_features("auto", panel.step)
             self._set_roles(roles)
             self._decide_window(panel, y_checked)
@@ -610,90 +604,40 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
         )
 
     def _build_model(self, seed, layout):
-        """The Keras model to train: ``build_tsmixer`` or, for named inputs, the Ext one."""
-        mode_1 = self.target_indices_ is not None
-        # Instance normalisation rescales the targets by statistics of the
-        # past window only; a known-ahead column stays in the units of the
-        # series, so with one the effect of that input would change from window
-        # to window. Calendar features, category codes and statics are not in
-        # those units and keep it on (tourism panel, tuning block: relMASE 0.858
-        # with categorical statics and RevIN, 0.895 without RevIN, 0.867 with
-        # neither). The series are standardised per series anyway.
+        """The Keras model to train (see :func:`sktsmixer.models.build_model`)."""
         categories = self.categories_ or {}
-        in_units = [i for i in self.future_indices_ if self._dynamic_names[i] not in categories]
-        revin = (mode_1 and not in_units) if self.revin == "auto" else bool(self.revin)
-        if layout.named:
-            # A known-ahead column is read on the horizon in the units of the
-            # series: its past values stay in them too.
-            known_ahead = set(layout.future_columns)
-            n_past = len(self._dynamic_names) + 2 * len(self.time_feature_names_)
-            return build_tsmixer_ext(
-                input_size=self.input_size_,
-                horizon=self.horizon,
-                n_past_features=n_past,
-                target_indices=self.target_indices_.tolist(),
-                n_future_features=len(layout.future_columns),
-                n_static_features=layout.n_static,
-                n_quantiles=None if self.quantiles_ is None else len(self.quantiles_),
-                n_blocks=self.n_blocks,
-                ff_dim=self.ff_dim,
-                hidden_dim=self.embed_dim,
-                dropout=self.dropout_,
-                norm=self.norm,
-                revin=revin,
-                revin_channels=[c for c in range(n_past) if c not in known_ahead],
-                seed=seed,
-                **model_categoricals(
-                    self._dynamic_names,
-                    self._future_names(),
-                    self._static_names,
-                    categories,
-                    self.categorical_encoding_ or {},
-                ),
-            )
-        return build_tsmixer(
+        return build_model(
+            layout,
             input_size=self.input_size_,
-            n_features=len(self._dynamic_names),
-            horizon=self.horizon if mode_1 else 1,
-            target_indices=self.target_indices_.tolist() if mode_1 else None,
-            n_targets=None if mode_1 else self.n_outputs_,
+            horizon=self.horizon,
+            n_dynamic=len(self._dynamic_names),
+            n_time_features=len(self.time_feature_names_),
+            target_indices=self.target_indices_,
+            n_outputs=self.n_outputs_,
+            n_quantiles=None if self.quantiles_ is None else len(self.quantiles_),
             n_blocks=self.n_blocks,
             ff_dim=self.ff_dim,
+            embed_dim=self.embed_dim,
             dropout=self.dropout_,
             norm=self.norm,
-            revin=revin,
-            embed_dim=self.embed_dim,
+            revin=self.revin,
+            # a known-ahead column in the units of the series (not a category)
+            known_ahead_in_units=any(
+                self._dynamic_names[i] not in categories for i in self.future_indices_
+            ),
+            categoricals=model_categoricals(
+                self._dynamic_names,
+                self._future_names(),
+                self._static_names,
+                categories,
+                self.categorical_encoding_ or {},
+            ),
             seed=seed,
         )
 
-    def _wants_calendar(self, panel, y, roles):
-        """Whether ``time_features="auto"`` adds calendar features (see
-        :func:`sktsmixer.adaptive.wants_calendar`)."""
-        if y is not None or panel.index_kind != "datetime" or panel.step is None:
-            return False
-        known = panel.dynamic[:, roles.future_indices] if len(roles.future_indices) else None
-        covariates = len(roles.future_indices) > 0 or panel.static.shape[1] > 0
-        return wants_calendar(
-            panel.present, panel.step, covariates, known, panel.offsets, panel.calendar
-        )
-
     def _decide_window(self, panel, y):
-        """Resolve ``season_length_`` and ``input_size`` (see :mod:`sktsmixer.adaptive`)."""
-        if panel.calendar is not None:  # in slots of its sessions and session days
-            period, cycle = panel.calendar.season_lengths()
-        elif panel.index_kind == "datetime" and panel.step is not None:
-            period, cycle = season_lengths(panel.step)
-        else:
-            # Without a calendar, the season of the forecast columns (or of y).
-            if y is not None:
-                blocks = [y.reshape(len(y), -1)]
-            else:
-                blocks = [
-                    panel.dynamic[panel.offsets[i] : panel.offsets[i + 1], self.target_indices_]
-                    for i in range(len(panel.labels))
-                ]
-            period = estimate_season_length(blocks)
-            cycle = 2 * period if period > 1 else 1
+        """Resolve ``season_length_`` and ``input_size_`` (see :mod:`sktsmixer.adaptive`)."""
+        period, cycle = panel_season(panel, y, self.target_indices_)
         self.season_length_ = int(period)
         horizon = self.horizon if y is None else 1
         if self.input_size == "auto":

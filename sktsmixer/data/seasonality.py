@@ -16,6 +16,8 @@ __all__ = [
     "MAX_INPUT_SIZE",
     "estimate_season_length",
     "has_calendar_gaps",
+    "panel_season",
+    "panel_wants_calendar",
     "season_lengths",
     "wants_calendar",
 ]
@@ -261,3 +263,40 @@ def _autocorrelation(values, lags):
     spectrum = np.fft.rfft(centered, size)
     acov = np.fft.irfft(spectrum * np.conj(spectrum), size)[: lags + 1]
     return acov / acov[0]
+
+
+def panel_season(panel, y=None, target_indices=None):
+    """``(period, cycle)`` of a panel: from its calendar, its time step, or its data.
+
+    Without a calendar or a time step, the period is estimated from the
+    autocorrelation of ``y`` (given) or of the ``target_indices`` columns,
+    and the cycle is two periods.
+    """
+    if panel.calendar is not None:  # in slots of its sessions and session days
+        return panel.calendar.season_lengths()
+    if panel.index_kind == "datetime" and panel.step is not None:
+        return season_lengths(panel.step)
+    if y is not None:
+        blocks = [y.reshape(len(y), -1)]
+    else:
+        blocks = [
+            panel.dynamic[panel.offsets[i] : panel.offsets[i + 1], target_indices]
+            for i in range(len(panel.labels))
+        ]
+    period = estimate_season_length(blocks)
+    return period, (2 * period if period > 1 else 1)
+
+
+def panel_wants_calendar(panel, future_indices):
+    """:func:`wants_calendar` for a panel whose columns ``future_indices`` are known ahead.
+
+    Only data on a time index with a regular step can have calendar features.
+    """
+    if panel.index_kind != "datetime" or panel.step is None:
+        return False
+    future_indices = list(future_indices)
+    known = panel.dynamic[:, future_indices] if future_indices else None
+    covariates = bool(future_indices) or panel.static.shape[1] > 0
+    return wants_calendar(
+        panel.present, panel.step, covariates, known, panel.offsets, panel.calendar
+    )
