@@ -1,5 +1,9 @@
-"""Pickles written by release 0.2.0 (flat package layout) still load and
-forecast the same. The fixtures are made by ``fixtures/make_legacy_pickles.py``."""
+"""What release 0.2.0 (the flat package layout) made still works the same.
+
+Its pickles load and forecast as they did, its module names import, and a
+fixed-seed fit gives the forecasts it gave. The fixtures were written by that
+release with the scripts beside them in ``fixtures/``.
+"""
 
 import pathlib
 import pickle
@@ -11,6 +15,7 @@ import pytest
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 
+import make_fixed_seed_forecasts  # noqa: E402
 from make_legacy_pickles import panel  # noqa: E402
 
 PICKLES = sorted(FIXTURES.glob("legacy_*.pkl"))
@@ -55,3 +60,26 @@ def test_the_flat_module_names_of_0_2_still_import():
     from sktsmixer.model import build_tsmixer
 
     assert QuantileHead is sktsmixer.QuantileHead and build_tsmixer is sktsmixer.build_tsmixer
+
+
+@pytest.mark.parametrize("name", ["covariates", "multivariate"])
+def test_a_fixed_seed_fit_gives_the_forecasts_of_0_2(name):
+    expected = np.load(FIXTURES / "fixed_seed_forecasts.npz")
+    make = {
+        "covariates": make_fixed_seed_forecasts.covariate_panel,
+        "multivariate": make_fixed_seed_forecasts.multivariate_series,
+    }[name]
+    est, train, X, future = make()
+    est.fit(train)
+    # Same code path, same seed: equal up to float rounding (a few ulps of
+    # float32 that three epochs of training may grow a little).
+    scale = np.nanstd(expected[f"{name}_predict"])
+    np.testing.assert_allclose(
+        est.predict(X), expected[f"{name}_predict"], rtol=0, atol=1e-4 * scale
+    )
+    np.testing.assert_allclose(
+        np.asarray(est.forecast(X, future=future)),
+        expected[f"{name}_forecast"],
+        rtol=0,
+        atol=1e-4 * scale,
+    )
