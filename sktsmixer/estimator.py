@@ -56,255 +56,144 @@ _ARCHITECTURE = (
 class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
     """TSMixer forecaster (Chen et al., 2023) with the scikit-learn API.
 
-    Rows of ``X`` are evenly spaced time steps of one series, or, in a long
-    DataFrame, of many series (``series_column`` or a ``(series, time)``
-    MultiIndex) trained as one global model. The estimator lays every series
-    on its time grid, standardises it by its own statistics, cuts windows of
-    ``input_size`` steps (lazily, batch by batch, never across series or
-    silently across gaps), trains a Keras TSMixer model, and maps its
-    forecasts back to the units of the data. Training runs on a GPU when the
-    Keras backend sees one.
+    Rows of ``X`` are evenly spaced time steps of one series or, in a long
+    DataFrame, of many series trained as one global model, each standardised
+    by its own statistics. Training runs on a GPU when the Keras backend sees
+    one. See the user guide, :ref:`one_series` and :ref:`panel`.
 
     **Data contract.**
 
-    * ``fit(X)`` (``y=None``): forecasting. The targets are the next
-      ``horizon`` values of ``target_columns``; the forecast made at row
-      ``t`` reads every time-varying column on rows ``t - input_size + 1 ...
-      t``, the ``future_columns`` and ``time_features`` on rows ``t + 1 ...
-      t + horizon``, and the ``static_columns`` of the series. ``predict(X)``
-      returns one row per row of ``X``, in ``X``'s order: shape ``(n,
-      horizon)`` for one target, else ``(n, horizon * n_targets)`` where
-      column ``step * n_targets + k`` is target ``k`` at ``step + 1`` steps
-      ahead. Rows whose horizon runs past the end of their series read the
-      known-ahead values from ``future=``; without it their forecasts are
-      NaN (never made-up inputs). Time features need no ``future``.
-    * ``fit(X, y)``: regression on windows of one series. ``y[t]`` (shape
-      ``(n,)`` or ``(n, n_outputs)``) is predicted from the window of ``X``
-      ending at row ``t``; shift ``y`` (or a known-ahead column of ``X``)
-      yourself. Every column of ``X`` is then a past input: the covariate
-      parameters (``future_columns``, ``static_columns``, ``series_column``,
-      ``time_features``) and ``loss="quantile"`` need ``y=None``.
-    * Time index: a ``DatetimeIndex`` or integer index must be sorted and
-      without duplicates (else ``ValueError``). A time step missing from a
-      series is a gap: its targets are not trained on, its inputs are filled
-      with the last observed value, and windows with fewer than half of their
-      rows observed are not trained on. NaN values are treated the same way;
-      infinite values raise.
-    * Windows of the first rows of a series reach before its first row. They
-      are completed with the last rows seen in ``fit`` when the series
-      continues the training data (see ``context``), otherwise by repeating
-      its first row.
-    * ``score(X, y=None)`` is R² of the point forecast over the rows whose
-      future lies inside ``X`` (mode 1) or whose ``y`` is known (mode 2).
+    * ``fit(X)`` (``y=None``) forecasts the next ``horizon`` values of
+      ``target_columns`` (column roles: :ref:`column_roles`). ``predict(X)``
+      returns one row per row of ``X``, in its order: ``(n, horizon)``, or
+      ``(n, horizon * n_targets)`` with target ``k`` at ``step + 1`` steps
+      ahead in column ``step * n_targets + k``. Known-ahead values past the
+      end of a series come from ``future=``, else those forecasts are NaN.
+    * ``fit(X, y)`` regresses ``y[t]`` (shape ``(n,)`` or ``(n, n_outputs)``)
+      on the window of ``X`` ending at row ``t``; shift ``y`` yourself. The
+      covariate parameters and ``loss="quantile"`` need ``y=None``.
+    * The time index (``DatetimeIndex`` or integer) must be sorted and free
+      of duplicates. Missing steps and NaN are gaps, filled in the inputs and
+      left out of the loss; infinite values raise (:ref:`data_and_gaps`).
+    * ``score(X, y=None)`` is the R² of the point forecast over the rows
+      whose future lies inside ``X`` (``y=None``) or whose ``y`` is known.
 
     Parameters
     ----------
     input_size : int or "auto", default="auto"
-        Number of time steps in an input window (the paper uses 512).
-        "auto" (``input_size_``): the longest of the data's cycle and twice
-        the horizon, at most 512 and at most half of what the median series
-        has left after its horizon (at least one season when that fits). The
-        cycle is read from the frequency of a ``DatetimeIndex`` (a week of
-        sub-daily data, four weeks of daily data, two years of monthly data,
-        three of quarterly data); without one, it is twice the season found
-        in the autocorrelation of the forecast columns (``season_length_``).
+        Time steps in an input window (the paper uses 512); "auto" derives it
+        from the data's cycle and the horizon (:ref:`auto_settings`).
     horizon : int, default=12
         Number of steps forecast when ``y`` is None.
     target_columns : str, int, list or None, default=None
-        Columns of ``X`` to forecast when ``y`` is None: names for a
-        DataFrame, integer positions otherwise; None means every column that
-        is neither a future, static nor series column.
+        Columns to forecast when ``y`` is None (names, or positions for an
+        array); None: every column that is not a future, static or series one.
     future_columns : list or None, default=None
-        Columns of ``X`` known in advance (calendar, weather or load
-        forecasts, planned prices). Their values on the forecast horizon are
-        read from the rows after the forecast origin, or from ``future=``.
+        Columns known in advance, read on the horizon from the rows after the
+        forecast origin or from ``future=``.
     static_columns : list or None, default=None
-        Columns constant within a series (store size, region code); they
-        condition the mixing of every block.
+        Columns constant within a series; they condition every mixing block.
     series_column : str, list or None, default=None
-        Column (or index level) of a long DataFrame naming the series, or a
-        list of them for a compound key (``["Region", "State", "Purpose"]``;
-        columns and index levels may be mixed, and the index then keeps one
-        level, the time). A compound key names every series by a tuple
-        (``series_labels_``) and is kept as those columns in the outputs:
-        ``forecast`` is indexed by the key's levels and the time. A
-        one-element list is the same as its name. A DataFrame with a
-        two-level ``(series, time)`` MultiIndex is a panel without it. A
-        series not seen in ``fit`` is scaled with the statistics of its
-        rows in ``X`` and its statics are read from ``X``.
+        Column or index level naming the series of a long DataFrame, or a list
+        of them for a compound key; a ``(series, time)`` MultiIndex needs none
+        (:ref:`panel_series`).
     categorical_embedding : "auto", "onehot", int or dict, default="auto"
-        How text (``object``, ``string``) and ``category`` columns are fed to
-        the model, in any role (static, future or past-only; they are never
-        targets, and need ``fit(X)`` with ``y=None``). ``fit`` learns every
-        such column's categories (a ``category`` dtype's own, else the
-        sorted values seen) and reads it as integer codes, which are never
-        standardised; the model's first layer turns each code into a
-        vector. "auto": one-hot when the column has at most 16 categories,
-        else a learned embedding of ``min(32, ceil(2 * sqrt(K)))`` channels
-        for ``K`` categories, the TSMixer-Ext paper's way for many
-        categories (a one-hot of thousands of stores would cost thousands
-        of channels in every window). "onehot": one-hot for every column.
-        An int: an embedding of that size for every column. A dict maps
-        column names to one of these ("auto" for the columns it leaves
-        out). Codes rather than one-hot columns in the data keep the
-        windows one channel per column, whatever the encoding. A value not
-        seen in ``fit`` is read as unknown (the zero vector) with one
-        warning naming the columns and values, never an error; a boolean
-        column is a number (0/1).
+        Encoding of text and ``category`` columns: "auto" (one-hot up to 16
+        categories, else a learned embedding), "onehot", an int (embedding
+        size) or a dict by column (:ref:`categorical_columns`).
     calendar : "auto", SessionCalendar or None, default="auto"
-        The clock the rows of a ``DatetimeIndex`` are laid on. A series
-        observed only in opening hours or on weekdays (a call centre open
-        07:00-21:00 on weekdays) is regular on its business calendar: its
-        windows then run from Friday 21:00 on to Monday 07:00 without
-        counting nights and weekends as missing rows, and ``forecast``
-        continues on the next session. "auto" infers such a calendar in
-        ``fit`` (see :func:`sktsmixer.data.calendars.infer_calendar`), only when
-        the times of day seen form one block shorter than a day and/or some
-        weekdays are never seen, the data crosses those closures at least
-        twice, and the rows fill at least 90% of the calendar's slots;
-        other data (regular, or sessions with a break) keeps the continuous
-        clock. A :class:`sktsmixer.data.calendars.SessionCalendar` sets it (rows
-        off it raise). None: the continuous clock of the index's step. A
-        holiday (a whole session day missing) and a missing row inside a
-        session are gaps, as on a continuous clock. ``calendar_`` reports
-        the calendar used; new data must lie on it.
+        The clock of a ``DatetimeIndex``: "auto" infers a business calendar
+        (opening hours, weekdays) where the data follows one, None keeps the
+        continuous clock (:ref:`business_calendars`).
     time_features : None, "auto" or list of str, default="auto"
-        Calendar features from the ``DatetimeIndex`` as sine/cosine pairs,
-        known ahead: names from ``"minute", "hour", "dayofweek",
-        "dayofmonth", "dayofyear", "month"``. "auto" adds the features of
-        the data's frequency (hourly data: hour and day of week) where they
-        help (see :func:`sktsmixer.adaptive.wants_calendar`):
-        on a business calendar (``calendar_``: the windows skip nights and
-        weekends), when more than 10% of the time grid is missing, or when
-        the model reads known-ahead or static inputs and no known-ahead
-        column already repeats with the day or week. A regular series
-        without covariates gets none: its temporal mixing learns the cycles
-        from the window itself. Without a
-        ``DatetimeIndex``, or with ``y``, "auto" adds none. None: never.
+        Known-ahead sine/cosine features of the ``DatetimeIndex`` among
+        ``"minute", "hour", "dayofweek", "dayofmonth", "dayofyear", "month"``;
+        "auto" adds them where they help (:ref:`calendar_features`).
     n_blocks : int, default=2
         Number of mixing blocks.
     ff_dim : int, default=64
         Hidden width of the feature-mixing MLP.
     dropout : float or "auto", default="auto"
-        Dropout rate in [0, 1). "auto" (``dropout_``): 0.3 for at most
-        2,000 training windows, 0.1 from 50,000, log-linear in between:
-        few windows overfit sooner.
+        Dropout rate in [0, 1); "auto" goes from 0.3 down to 0.1 as the
+        number of training windows grows.
     norm : {"batch", "layer"}, default="batch"
         Normalisation inside the mixing blocks.
     revin : bool or "auto", default="auto"
-        Reversible instance normalisation. "auto" uses it when ``y`` is None
-        unless the model reads numeric known-ahead columns, whose effect in
-        the units of the series it would distort (calendar features,
-        categorical columns and statics keep it on); not when ``y`` is
-        given, where the level of the inputs may carry the answer (every
-        series is standardised by its own statistics anyway).
+        Reversible instance normalisation; "auto": on when ``y`` is None
+        unless the model reads numeric known-ahead columns, off with ``y``.
     embed_dim : int or None, default=None
-        Plain model: None mixes the raw channels; an int first lifts them to
-        ``embed_dim`` channels with a convolutional ``TokenEmbedding``. With
-        covariates: the width of the mixed features (default ``ff_dim``).
+        Plain model: None mixes the raw channels, an int first lifts them to
+        that many with a ``TokenEmbedding``. With covariates: the width of the
+        mixed features (None: ``ff_dim``).
     loss : {"absolute_error", "squared_error", "quantile"}, default="absolute_error"
-        Training loss. "absolute_error" forecasts the median, which is what
-        scale-free errors such as MASE reward and is robust to outliers (on
-        the benchmark suite's tuning blocks it beat "squared_error" on four
-        of five data sets, e.g. relMASE 0.37 vs 0.53 on call counts).
-        "squared_error" forecasts the mean. "quantile" learns all
-        ``quantiles`` with the pinball loss in one model; its point forecast
-        is the median.
+        Training loss: the median, the mean, or every level of ``quantiles``
+        with the pinball loss, whose point forecast is the median
+        (:ref:`training_loss`).
     quantiles : tuple of float, default=(0.1, 0.5, 0.9)
         Levels learned with ``loss="quantile"`` (0.5 is always added).
     learning_rate : float, default=1e-3
         Adam learning rate.
     weight_averaging : float or None, default=None
-        Momentum of an exponential moving average of the weights (Polyak
-        averaging), kept by the optimizer at every step: the fitted model,
-        the early-stopping hold-out and the best weights restored all use the
-        averaged weights, which are less tied to the last batches than the
-        raw ones. 0.99 averages over about the last 100 steps. None trains
-        and keeps the raw weights.
+        Momentum of an exponential moving average of the weights used by the
+        fitted model; None keeps the raw weights (:ref:`weight_averaging`).
     batch_size : int, default=32
         Windows per training step.
     epochs : int or "auto", default="auto"
-        Maximum number of epochs. "auto": training is a budget of
-        ``max_steps`` optimiser steps, and an epoch (the hold-out check of
-        early stopping) is 100 steps or one pass over the windows, when
-        shorter; a long series then costs no more than a short one
-        (``epochs_``, ``steps_per_epoch_``).
+        Maximum number of epochs; "auto": a budget of ``max_steps`` optimiser
+        steps, with a hold-out check every 100 steps at most.
     max_steps : int or "auto", default="auto"
-        Optimiser steps of an ``epochs="auto"`` fit ("auto": 1,000). With
-        an integer ``epochs`` an integer ``max_steps`` caps the epochs, and
-        "auto" sets no cap.
+        Optimiser steps of an ``epochs="auto"`` fit ("auto": 1,000); with an
+        integer ``epochs``, an integer caps the epochs and "auto" sets no cap.
     steps_per_epoch : int or None, default=None
-        Batches per epoch; None is one pass over the training windows (or
+        Batches per epoch; None: one pass over the training windows (at most
         100 steps with ``epochs="auto"``).
     early_stopping : bool, default=True
-        Hold out the last ``validation_fraction`` of every series' windows
-        (their targets never overlap the training targets), stop when the
-        validation loss has not improved for ``patience`` epochs, and restore
-        the best weights. The hold-out also calibrates ``predict_interval``.
+        Hold out the last ``validation_fraction`` of every series' windows,
+        stop after ``patience`` epochs without improvement and restore the
+        best weights. The hold-out also calibrates ``predict_interval``.
     patience : int or "auto", default="auto"
         Epochs without improvement before early stopping; "auto": 5 checks
-        with ``epochs="auto"``, else 10 epochs (``patience_``).
+        with ``epochs="auto"``, else 10 epochs.
     validation_fraction : float, default=0.1
         Fraction of the windows held out when ``early_stopping`` is True.
     context : {"auto", "continue", "pad"}, default="auto"
-        How the windows of the first rows of a series are completed.
-        "continue": prepend the last rows of that series seen in ``fit``.
-        "pad": repeat its first row. "auto": "continue" when the series'
-        time index continues the one seen in ``fit``, else "pad".
+        Completes windows that reach before a series' first row with its last
+        rows seen in ``fit`` ("continue") or its first row ("pad"); "auto"
+        continues where the time index continues the one seen in ``fit``.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, dropout and shuffling; an int gives
         identical fits on a CPU. Global Keras and NumPy seeds are untouched.
     verbose : int, default=0
         Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
     warm_start : bool, default=False
-        Reuse the fitted model and scalers and train further (with a fresh
-        optimizer). Changing a parameter that shapes the network or the
-        windows in between raises ``ValueError``.
+        Train the fitted model further (fresh optimizer); changing a parameter
+        that shapes the network or the windows raises ``ValueError``.
     devices : None, "all", int or list of str, default=None
-        Data-parallel training and prediction over several devices with
-        Keras' ``DataParallel`` (JAX backend): the model is replicated and
-        every batch split between them. "all": every device Keras lists; an
-        int: the first that many; a list: names such as ``["gpu:0",
-        "gpu:1"]``. ``batch_size`` must be a multiple of their number (a
-        last, shorter batch is completed with repeated windows). None
-        follows ``keras.distribution.distribution()``: one device unless a
-        distribution was set globally. Predicting where those devices are
-        not (an unpickled model) warns and uses one device.
+        Data-parallel training and prediction (JAX) on all devices, the first
+        ``n`` or named ones (``["gpu:0", "gpu:1"]``); None follows the global
+        Keras distribution (:ref:`multiple_devices`).
     jit_compile : "auto" or bool, default="auto"
-        Compile training and prediction with XLA (Keras' ``jit_compile``).
-        Keras' own "auto" leaves XLA off for TensorFlow on a CPU; ours turns
-        it on there when the fit plans enough work to pay back XLA's compile
-        time (a few seconds): ``3 * dense FLOPs per window * training
-        windows per epoch * epochs`` of at least 3e11 (below that, Keras'
-        "auto" decides). On two CPU cores, XLA
-        trained the ETTh1-sized model (input 512) about 1.2-2x faster. Other
-        backends keep Keras' "auto" (JAX always compiles, torch does not).
-        An XLA fit on TensorFlow runs 16 steps per compiled call, so a
-        ``verbose=1`` progress bar advances by groups of 16 batches.
+        Compile with XLA; "auto" also compiles large fits on a CPU with
+        TensorFlow (:ref:`compilation`).
 
     Attributes
     ----------
     input_size_ : int
-        The window length used (``input_size``, or the one "auto" chose).
+        The window length used.
     season_length_ : int
-        The seasonal period "auto" settings read: from the frequency of a
-        ``DatetimeIndex``, else estimated from the autocorrelation (1: none).
+        The seasonal period the "auto" settings read (1: none).
     dropout_ : float
         The dropout rate used.
     epochs_, steps_per_epoch_, patience_ : int, int or None, int
-        The training schedule used (see ``epochs`` and ``max_steps``).
+        The training schedule used.
     model_ : keras.Model
-        The trained Keras model (``build_tsmixer`` without covariates,
-        ``build_tsmixer_ext`` with them or with quantiles).
+        The trained Keras model (``build_tsmixer`` or ``build_tsmixer_ext``).
     n_features_in_ : int
-        Number of value columns of ``X`` seen in ``fit`` (the series column
-        is not one).
+        Number of value columns of ``X`` seen in ``fit`` (not the series one).
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the value columns of ``X``, when it is a DataFrame with
-        string names.
+        Names of the value columns, when ``X`` has string column names.
     target_indices_ : ndarray of int or None
-        Positions of the forecast columns among the value columns of ``X``
-        (None when ``y`` was given).
+        Positions of the forecast columns among them (None with ``y``).
     target_names_ : list
         Names (or positions) of the forecast columns.
     n_outputs_ : int
@@ -312,32 +201,26 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
     quantiles_ : ndarray or None
         Quantile levels learned (``loss="quantile"``).
     series_labels_ : list
-        The series seen in ``fit`` (``[None]`` for one series), in order of
-        first appearance; a tuple of the key's values for a compound
-        ``series_column``.
+        The series seen in ``fit``, in order of first appearance (``[None]``
+        for one series, tuples for a compound ``series_column``).
     categories_ : dict
-        Column name -> ``pandas.Index`` of the categories learned for every
-        categorical column (code ``i + 1`` is category ``i``; 0 is unknown).
+        Column name -> ``pandas.Index`` of its categories (code ``i + 1`` is
+        category ``i``; 0 is unknown).
     categorical_encoding_ : dict
-        Column name -> ``("onehot", n_categories)`` or ``("embedding",
-        size)``: how the model encodes it (see ``categorical_embedding``).
+        Column name -> ``("onehot", n_categories)`` or ``("embedding", size)``.
     calendar_ : SessionCalendar or None
-        The business calendar the data was laid on (see ``calendar``);
-        None for a continuous clock.
+        The business calendar the data was laid on (None: continuous clock).
     encoder_ : PanelEncoder
-        What ``fit`` learned about the data (per-series scaling, static
-        statistics, series codes, the context rows a forecast continues
-        from); it lays out the windows of training and prediction alike.
+        What ``fit`` learned about the data (scaling, statics, series codes,
+        context rows); it lays out the windows of training and prediction.
     series_mean_, series_scale_ : ndarray of shape (n_series, n_dynamic)
-        The per-series scaling statistics of the value columns (of
-        ``encoder_``).
+        The per-series scaling statistics of the value columns.
     history_ : dict of list of float
         Per-epoch training ``"loss"`` (and ``"val_loss"``) on scaled data.
     n_iter_ : int
         Number of epochs run.
     calibration_ : SplitConformal or None
-        Hold-out forecasts used by ``predict_interval`` (None without
-        early stopping).
+        Hold-out forecasts for ``predict_interval`` (None without a hold-out).
     jit_compile_ : bool
         Whether the last fit, and prediction, compile with XLA.
 
