@@ -3,6 +3,8 @@
 One concept per class, ``keras.ops`` only (TensorFlow, JAX and PyTorch):
 
 - :mod:`~sktsmixer.layers.mixing`: the mixing layers of the basic model;
+- :mod:`~sktsmixer.layers.projection`: the token embedding and the
+  temporal projection at its two ends;
 - :mod:`~sktsmixer.layers.ext`: the conditional mixing and quantile head of
   the extended model;
 - :mod:`~sktsmixer.layers.normalization`: reversible instance normalisation;
@@ -11,14 +13,9 @@ One concept per class, ``keras.ops`` only (TensorFlow, JAX and PyTorch):
 """
 
 from sktsmixer.layers.ext import ConditionalFeatureMixing, ConditionalMixingLayer, QuantileHead
-from sktsmixer.layers.mixing import (
-    FeatureMixing,
-    MixingLayer,
-    TemporalMixing,
-    TemporalProjection,
-    TokenEmbedding,
-)
+from sktsmixer.layers.mixing import FeatureMixing, MixingLayer, TemporalMixing
 from sktsmixer.layers.normalization import ReversibleInstanceNorm
+from sktsmixer.layers.projection import TemporalProjection, TokenEmbedding
 
 __all__ = [
     "ConditionalFeatureMixing",

@@ -18,8 +18,9 @@ from sktsmixer.layers._checks import (
     check_rate,
     offset_seed,
 )
+from sktsmixer.layers._ops import seeded
 from sktsmixer.layers.dropout import MaskDropout
-from sktsmixer.layers.mixing import NORMS, TemporalMixing, _FlatNorm, _seeded
+from sktsmixer.layers.mixing import NORMS, TemporalMixing, _FlatNorm
 
 __all__ = [
     "ConditionalFeatureMixing",
@@ -139,7 +140,7 @@ class ConditionalFeatureMixing(keras.layers.Layer):
             return keras.layers.Dense(
                 units,
                 activation=activation,
-                kernel_initializer=_seeded("GlorotUniform", seed, offset),
+                kernel_initializer=seeded("GlorotUniform", seed, offset),
                 dtype=self.dtype_policy,
                 name=name,
             )
@@ -343,7 +344,7 @@ class QuantileHead(keras.layers.Layer):
         self.seed = seed
         self.dense = keras.layers.Dense(
             self.n_targets * (self.n_quantiles or 1),
-            kernel_initializer=_seeded("GlorotUniform", seed, 0),
+            kernel_initializer=seeded("GlorotUniform", seed, 0),
             dtype=self.dtype_policy,
             name="dense",
         )

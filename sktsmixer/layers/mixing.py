@@ -1,4 +1,4 @@
-"""Keras 3 layers of the TSMixer architecture (Chen et al., 2023).
+"""The mixing layers of TSMixer (Chen et al., 2023): time, features, and both.
 
 All layers use ``keras.ops`` only, so they run on the TensorFlow, JAX and
 PyTorch backends. Inputs are ``(batch, time, channels)`` tensors.
@@ -19,19 +19,13 @@ from sktsmixer.layers._checks import (
     check_rate,
     offset_seed,
 )
+from sktsmixer.layers._ops import dense_over_time, seeded
 from sktsmixer.layers.dropout import MaskDropout
 
 # Exported here with the other layers of the architecture.
 from sktsmixer.layers.normalization import ReversibleInstanceNorm
 
-__all__ = [
-    "TemporalMixing",
-    "FeatureMixing",
-    "MixingLayer",
-    "TokenEmbedding",
-    "ReversibleInstanceNorm",
-    "TemporalProjection",
-]
+__all__ = ["TemporalMixing", "FeatureMixing", "MixingLayer", "ReversibleInstanceNorm"]
 
 NORMS = ("batch", "layer")
 
@@ -39,25 +33,6 @@ NORMS = ("batch", "layer")
 # * batch``: 0.99 is the "slow" average that PyTorch writes as momentum=0.01.
 BATCH_NORM_MOMENTUM = 0.99
 NORM_EPSILON = 1e-3
-
-
-def _seeded(initializer, seed, offset):
-    """A Keras initializer, seeded from ``seed + offset`` when a seed is given."""
-    config = {} if seed is None else {"seed": offset_seed(seed, offset)}
-    return keras.initializers.get({"class_name": initializer, "config": config})
-
-
-def _dense_over_time(inputs, dense):
-    """Applies ``dense`` along the time axis of ``(batch, time, channels)`` inputs.
-
-    One einsum instead of transposing to ``(batch, channels, time)`` and back:
-    the two transposes copied every activation twice, forward and backward,
-    which cost about 15% of a training step on a CPU.
-    """
-    outputs = ops.einsum("btc,ts->bsc", inputs, dense.kernel)
-    if dense.use_bias:
-        outputs = outputs + ops.expand_dims(dense.bias, -1)
-    return dense.activation(outputs)
 
 
 class _FlatNorm(keras.layers.Layer):
@@ -174,7 +149,7 @@ class TemporalMixing(_MixingBase):
         self.temporal_dense = keras.layers.Dense(
             self.input_size,
             activation="relu",
-            kernel_initializer=_seeded("GlorotUniform", seed, 0),
+            kernel_initializer=seeded("GlorotUniform", seed, 0),
             dtype=self.dtype_policy,
             name="temporal_dense",
         )
@@ -187,7 +162,7 @@ class TemporalMixing(_MixingBase):
 
     def call(self, inputs, training=None):
         mixed = self.normalization(inputs, training=training)
-        mixed = _dense_over_time(mixed, self.temporal_dense)
+        mixed = dense_over_time(mixed, self.temporal_dense)
         mixed = self.dropout_layer(mixed, training=training)
         return inputs + mixed
 
@@ -231,13 +206,13 @@ class FeatureMixing(_MixingBase):
         self.hidden_dense = keras.layers.Dense(
             self.ff_dim,
             activation="relu",
-            kernel_initializer=_seeded("GlorotUniform", seed, 0),
+            kernel_initializer=seeded("GlorotUniform", seed, 0),
             dtype=self.dtype_policy,
             name="hidden_dense",
         )
         self.output_dense = keras.layers.Dense(
             self.n_series,
-            kernel_initializer=_seeded("GlorotUniform", seed, 1),
+            kernel_initializer=seeded("GlorotUniform", seed, 1),
             dtype=self.dtype_policy,
             name="output_dense",
         )
@@ -340,151 +315,4 @@ class MixingLayer(keras.layers.Layer):
             "ff_dim": self.ff_dim,
             "norm": self.norm,
             "seed": self.seed,
-        }
-
-
-@keras.saving.register_keras_serializable(package="sktsmixer")
-class TokenEmbedding(keras.layers.Layer):
-    """Lifts ``c_in`` channels to ``d_model`` by a 1D convolution over time.
-
-    The convolution keeps the sequence length (``"same"`` zero padding), has a
-    Kaiming-normal (He normal) kernel and a bias, so it holds
-    ``c_in * d_model * kernel_size + d_model`` parameters.
-
-    Args:
-        c_in: Number of input channels.
-        d_model: Number of output channels.
-        kernel_size: Width of the convolution window in time steps.
-        seed: Optional int that makes the initial kernel reproducible.
-        **kwargs: Base layer arguments (``name``, ``dtype``, ...).
-
-    Input shape:
-        3D tensor ``(batch, time, c_in)``; any number of time steps.
-
-    Output shape:
-        3D tensor ``(batch, time, d_model)``.
-
-    Example:
-
-    >>> embedding = TokenEmbedding(c_in=7, d_model=64)
-    >>> tuple(embedding(keras.random.normal((32, 100, 7))).shape)
-    (32, 100, 64)
-    """
-
-    def __init__(self, c_in, d_model, kernel_size=3, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.c_in = check_positive_int("c_in", c_in)
-        self.d_model = check_positive_int("d_model", d_model)
-        self.kernel_size = check_positive_int("kernel_size", kernel_size)
-        self.seed = seed
-
-    def build(self, input_shape):
-        check_rank("TokenEmbedding", 3, input_shape)
-        check_channels("TokenEmbedding", "c_in", self.c_in, input_shape)
-        self.kernel = self.add_weight(
-            shape=(self.kernel_size, self.c_in, self.d_model),
-            initializer=_seeded("HeNormal", self.seed, 0),
-            name="kernel",
-        )
-        self.bias = self.add_weight(shape=(self.d_model,), initializer="zeros", name="bias")
-
-    def call(self, inputs):
-        embedded = ops.conv(inputs, self.kernel, strides=1, padding="same")
-        return embedded + self.bias
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.d_model)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "c_in": self.c_in,
-            "d_model": self.d_model,
-            "kernel_size": self.kernel_size,
-            "seed": self.seed,
-        }
-
-
-@keras.saving.register_keras_serializable(package="sktsmixer")
-class TemporalProjection(keras.layers.Layer):
-    """Projects the time axis from ``input_size`` to ``horizon`` steps.
-
-    TSMixer's forecasting head: one dense layer over time shared by all
-    channels, optionally applied to a subset of the channels only (the
-    paper's ``target_slice``), which saves the work on the others.
-
-    Args:
-        horizon: Number of output time steps.
-        channels: Optional list of channel indices to keep, in that order.
-        seed: Optional int that makes the initial weights reproducible.
-        kernel_initializer: Initializer of the ``(input_size, horizon)``
-            kernel; None (default) is a ``GlorotUniform`` seeded from
-            ``seed``. ``"zeros"`` makes the head start from a flat forecast
-            at the window's level (after reversible normalisation), which
-            ``build_tsmixer`` uses: see its docstring.
-        **kwargs: Base layer arguments (``name``, ``dtype``, ...).
-
-    Input shape:
-        3D tensor ``(batch, input_size, n_channels)``.
-
-    Output shape:
-        3D tensor ``(batch, horizon, len(channels) or n_channels)``.
-
-    Example:
-
-    >>> head = TemporalProjection(horizon=24, channels=[6])
-    >>> tuple(head(keras.random.normal((32, 96, 7))).shape)
-    (32, 24, 1)
-    """
-
-    def __init__(self, horizon, channels=None, seed=None, kernel_initializer=None, **kwargs):
-        super().__init__(**kwargs)
-        self.horizon = check_positive_int("horizon", horizon)
-        self.channels = None if channels is None else [int(c) for c in channels]
-        self.seed = seed
-        # Kept serialised, so that the config and the attribute are one value.
-        self.kernel_initializer = (
-            None
-            if kernel_initializer is None
-            else keras.initializers.serialize(keras.initializers.get(kernel_initializer))
-        )
-        self.projection = keras.layers.Dense(
-            self.horizon,
-            kernel_initializer=(
-                _seeded("GlorotUniform", seed, 0)
-                if kernel_initializer is None
-                else keras.initializers.get(self.kernel_initializer)
-            ),
-            dtype=self.dtype_policy,
-            name="projection",
-        )
-
-    def build(self, input_shape):
-        check_rank("TemporalProjection", 3, input_shape)
-        if self.channels is not None:
-            n_channels = input_shape[-1]
-            bad = [c for c in self.channels if not -n_channels <= c < n_channels]
-            if n_channels is not None and bad:
-                raise ValueError(
-                    f"TemporalProjection got channels={self.channels}, but the input has "
-                    f"only {n_channels} channels; out of range: {bad}."
-                )
-        self.projection.build((input_shape[0], None, input_shape[1]))
-
-    def call(self, inputs):
-        if self.channels is not None:
-            inputs = ops.take(inputs, self.channels, axis=-1)
-        return _dense_over_time(inputs, self.projection)
-
-    def compute_output_shape(self, input_shape):
-        n_out = input_shape[-1] if self.channels is None else len(self.channels)
-        return (input_shape[0], self.horizon, n_out)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "horizon": self.horizon,
-            "channels": self.channels,
-            "seed": self.seed,
-            "kernel_initializer": self.kernel_initializer,
         }

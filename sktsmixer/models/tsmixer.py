@@ -3,13 +3,8 @@
 import keras
 
 from sktsmixer.layers._checks import check_choice, check_positive_int, check_rate, offset_seed
-from sktsmixer.layers.mixing import (
-    NORMS,
-    MixingLayer,
-    ReversibleInstanceNorm,
-    TemporalProjection,
-    TokenEmbedding,
-)
+from sktsmixer.layers.mixing import NORMS, MixingLayer, ReversibleInstanceNorm
+from sktsmixer.layers.projection import TemporalProjection, TokenEmbedding
 
 __all__ = ["build_tsmixer", "dense_flops"]
 

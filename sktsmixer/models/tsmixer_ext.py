@@ -12,7 +12,8 @@ from sktsmixer.layers.ext import (
     SortQuantiles,
     check_non_negative_int,
 )
-from sktsmixer.layers.mixing import NORMS, ReversibleInstanceNorm, TemporalProjection
+from sktsmixer.layers.mixing import NORMS, ReversibleInstanceNorm
+from sktsmixer.layers.projection import TemporalProjection
 
 __all__ = ["PinballLoss", "build_tsmixer_ext"]
 

@@ -1,56 +1,13 @@
-"""Forecast and training-loss plots following scikit-learn's Display pattern.
-
-matplotlib is imported lazily: ``pip install sktsmixer[plot]`` to use these.
-"""
+"""``ForecastDisplay``: forecasts (and intervals, backtests) beside the truth."""
 
 import numbers
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import NotFittedError
 
-__all__ = ["ForecastDisplay", "LossCurveDisplay"]
+from sktsmixer.plotting._common import as_series, check_matplotlib, style_of
 
-
-def _check_matplotlib(caller):
-    """Import pyplot or raise an ImportError that says how to install it."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(
-            f"{caller} requires matplotlib; install it with `pip install sktsmixer[plot]` "
-            "(or `pip install matplotlib`)."
-        ) from exc
-    return plt
-
-
-def _style(defaults, user, artist):
-    """Defaults overridden by ``user``, aliases (``c``, ``lw``, ...) resolved."""
-    from matplotlib.cbook import normalize_kwargs
-
-    user = normalize_kwargs(user or {}, artist)
-    if artist.__name__ == "PolyCollection" and {"facecolor", "edgecolor"} & user.keys():
-        defaults = {k: v for k, v in defaults.items() if k != "color"}
-    return {**defaults, **user}
-
-
-def _as_series(values, name, index=None):
-    """A Series from a Series, a one-column DataFrame or (given ``index``) a 1-D array."""
-    if isinstance(values, pd.DataFrame):
-        if values.shape[1] != 1:
-            raise ValueError(f"{name} must be a Series or one column; got {values.shape[1]}.")
-        values = values.iloc[:, 0]
-    if isinstance(values, pd.Series):
-        return values
-    if index is None:
-        raise ValueError(f"{name} must be a pandas Series with a time index.")
-    array = np.asarray(values, dtype=float)
-    if array.ndim != 1 or len(array) != len(index):
-        raise ValueError(
-            f"{name} must be 1-D with one value per forecast step ({len(index)}); "
-            f"got shape {array.shape}."
-        )
-    return pd.Series(array, index=index)
+__all__ = ["ForecastDisplay"]
 
 
 class ForecastDisplay:
@@ -122,17 +79,17 @@ class ForecastDisplay:
         target_name=None,
         coverage=None,
     ):
-        self.history = _as_series(history, "history")
-        self.forecast = _as_series(forecast, "forecast")
+        self.history = as_series(history, "history")
+        self.forecast = as_series(forecast, "forecast")
         if (lower is None) != (upper is None):
             raise ValueError("Give both lower and upper for the interval, or neither.")
         index = self.forecast.index
-        self.lower = None if lower is None else _as_series(lower, "lower", index)
-        self.upper = None if upper is None else _as_series(upper, "upper", index)
+        self.lower = None if lower is None else as_series(lower, "lower", index)
+        self.upper = None if upper is None else as_series(upper, "upper", index)
         for name, bound in (("lower", self.lower), ("upper", self.upper)):
             if bound is not None and len(bound) != len(index):
                 raise ValueError(f"{name} has {len(bound)} values but forecast has {len(index)}.")
-        self.actual = None if actual is None else _as_series(actual, "actual", index)
+        self.actual = None if actual is None else as_series(actual, "actual", index)
         self.target_name = target_name
         self.coverage = coverage
 
@@ -163,7 +120,7 @@ class ForecastDisplay:
         display : ForecastDisplay
             The display, with the artists stored as attributes.
         """
-        plt = _check_matplotlib(f"{type(self).__name__}.plot")
+        plt = check_matplotlib(f"{type(self).__name__}.plot")
         from matplotlib.collections import PolyCollection
         from matplotlib.lines import Line2D
 
@@ -175,9 +132,9 @@ class ForecastDisplay:
         if ax is None:
             _, ax = plt.subplots()
 
-        style = _style({"color": "C0", "label": "history"}, history_kw, Line2D)
+        style = style_of({"color": "C0", "label": "history"}, history_kw, Line2D)
         (self.history_line_,) = ax.plot(history.index, history.to_numpy(), **style)
-        style = _style({"color": "C1", "label": "forecast"}, forecast_kw, Line2D)
+        style = style_of({"color": "C1", "label": "forecast"}, forecast_kw, Line2D)
         (self.forecast_line_,) = ax.plot(self.forecast.index, self.forecast.to_numpy(), **style)
         self.band_ = None
         if self.lower is not None:
@@ -189,13 +146,13 @@ class ForecastDisplay:
                 self.forecast.index,
                 self.lower.to_numpy(dtype=float),
                 self.upper.to_numpy(dtype=float),
-                **_style(defaults, band_kw, PolyCollection),
+                **style_of(defaults, band_kw, PolyCollection),
             )
         self.actual_line_ = None
         if self.actual is not None:
             defaults = {"color": "k", "linestyle": "--", "label": "actual"}
             (self.actual_line_,) = ax.plot(
-                self.actual.index, self.actual.to_numpy(), **_style(defaults, actual_kw, Line2D)
+                self.actual.index, self.actual.to_numpy(), **style_of(defaults, actual_kw, Line2D)
             )
         target = self.target_name or self.forecast.name or self.history.name
         ax.set(xlabel=history.index.name or "time", ylabel=None if target is None else str(target))
@@ -233,7 +190,7 @@ class ForecastDisplay:
         -------
         display : ForecastDisplay
         """
-        _check_matplotlib(f"{cls.__name__}.from_predictions")
+        check_matplotlib(f"{cls.__name__}.from_predictions")
         display = cls(history, forecast, lower, upper, actual, target_name, coverage)
         return display.plot(ax, n_history=n_history, **plot_kw)
 
@@ -282,7 +239,7 @@ class ForecastDisplay:
         -------
         display : ForecastDisplay
         """
-        _check_matplotlib(f"{cls.__name__}.from_estimator")
+        check_matplotlib(f"{cls.__name__}.from_estimator")
         kwargs = {k: v for k, v in (("future", future), ("coverage", coverage)) if v is not None}
         forecast = estimator.forecast(X, **kwargs)
         if not isinstance(forecast, pd.DataFrame):
@@ -368,7 +325,7 @@ class ForecastDisplay:
         -------
         display : ForecastDisplay
         """
-        plt = _check_matplotlib(f"{cls.__name__}.from_backtest")
+        plt = check_matplotlib(f"{cls.__name__}.from_backtest")
         from matplotlib.lines import Line2D
 
         rows, target, chosen = _backtest_rows(frame, series, target, origins)
@@ -392,7 +349,7 @@ class ForecastDisplay:
         for i, origin in enumerate(chosen[:-1]):
             part = rows[rows["origin"] == origin].sort_values("step")
             label = "earlier forecasts" if i == 0 else "_nolegend_"
-            style = _style(
+            style = style_of(
                 {"color": color, "alpha": 0.5, "linewidth": 1, "label": label}, origin_kw, Line2D
             )
             display.origin_lines_ += ax.plot(part["time"], part["forecast"].to_numpy(), **style)
@@ -470,103 +427,3 @@ def _series_values(frame, target, series, column, name):
         level = column if column in frame.index.names else 0
         return frame.xs(series, level=level)[target]
     raise ValueError(f"Cannot find the series of {name}: give it a (series, time) MultiIndex.")
-
-
-class LossCurveDisplay:
-    """Training (and validation) loss per epoch.
-
-    Parameters
-    ----------
-    history : dict or keras History
-        ``{"loss": [...], "val_loss": [...]}`` (``val_loss`` optional), e.g.
-        the ``history_`` of a fitted TSMixerRegressor.
-
-    Attributes
-    ----------
-    train_line_ : matplotlib Line2D
-        Training loss.
-    validation_line_ : matplotlib Line2D or None
-        Validation loss; None without ``val_loss``.
-    ax_ : matplotlib Axes
-        Axes with the plot.
-    figure_ : matplotlib Figure
-        Figure containing the plot.
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> from sktsmixer.plotting import LossCurveDisplay
-    >>> display = LossCurveDisplay({"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.7, 0.6]})
-    >>> display = display.plot(log_scale=True)
-    >>> display.validation_line_.get_ydata().tolist()
-    [1.1, 0.7, 0.6]
-    >>> matplotlib.pyplot.close("all")
-    """
-
-    def __init__(self, history):
-        history = dict(getattr(history, "history", history))
-        if not len(history.get("loss", ())):
-            raise ValueError("history needs a non-empty 'loss' list.")
-        self.history = history
-
-    def plot(self, ax=None, *, log_scale=False, train_kw=None, validation_kw=None):
-        """Draw the loss curves.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure and axes when None.
-        log_scale : bool, default=False
-            Logarithmic y-axis.
-        train_kw, validation_kw : dict, default=None
-            Keywords for ``ax.plot`` overriding the defaults.
-
-        Returns
-        -------
-        display : LossCurveDisplay
-        """
-        plt = _check_matplotlib(f"{type(self).__name__}.plot")
-        from matplotlib.lines import Line2D
-        from matplotlib.ticker import MaxNLocator
-
-        if ax is None:
-            _, ax = plt.subplots()
-        loss = np.asarray(self.history["loss"], dtype=float)
-        epochs = np.arange(1, len(loss) + 1)
-        style = _style({"color": "C0", "label": "training loss"}, train_kw, Line2D)
-        (self.train_line_,) = ax.plot(epochs, loss, **style)
-        self.validation_line_ = None
-        if len(self.history.get("val_loss", ())):
-            val = np.asarray(self.history["val_loss"], dtype=float)
-            style = _style({"color": "C1", "label": "validation loss"}, validation_kw, Line2D)
-            (self.validation_line_,) = ax.plot(np.arange(1, len(val) + 1), val, **style)
-        if log_scale:
-            ax.set_yscale("log")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set(xlabel="epoch", ylabel="loss")
-        ax.legend()
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
-
-    @classmethod
-    def from_estimator(
-        cls, estimator, ax=None, *, log_scale=False, train_kw=None, validation_kw=None
-    ):
-        """Plot the ``history_`` of a fitted estimator.
-
-        Parameters
-        ----------
-        estimator : fitted TSMixerRegressor
-        ax, log_scale, train_kw, validation_kw
-            As in :meth:`plot`.
-
-        Returns
-        -------
-        display : LossCurveDisplay
-        """
-        _check_matplotlib(f"{cls.__name__}.from_estimator")
-        if getattr(estimator, "history_", None) is None:
-            raise NotFittedError(f"{type(estimator).__name__} is not fitted: it has no history_.")
-        return cls(estimator.history_).plot(
-            ax, log_scale=log_scale, train_kw=train_kw, validation_kw=validation_kw
-        )
