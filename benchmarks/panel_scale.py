@@ -422,7 +422,7 @@ def _maxrss():
 
 
 def _training_speed(clock, batch_size, records):
-    train = [r for r in records if r["phase"] == "train"]
+    train = [r for r in records if r["phase"] == "Trainer.fit"]
     train_seconds = train[-1]["seconds"] if train else float("nan")
     marks = [m for m in clock.marks if m[0] >= 0]
     result = {"train_seconds": train_seconds}

@@ -55,8 +55,9 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
+    from sktsmixer.data.windows import WindowLayout
     from sktsmixer.models.tsmixer import build_tsmixer
-    from sktsmixer.training.batches import WindowedTrainer, WindowEndBatches, WindowLayout
+    from sktsmixer.training.batches import WindowedTrainer, WindowEndBatches
 
     if keras.backend.backend() != "tensorflow":
         print("profile_training.py reads TensorFlow traces: run it with KERAS_BACKEND=tensorflow")

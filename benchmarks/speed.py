@@ -32,9 +32,9 @@ def _epoch_ends():
     """Wall-clock times at which the epochs of the fits run in the block end."""
     import keras
 
-    from sktsmixer.training import trainer as _training
+    from sktsmixer.training import batches as _batches
 
-    marks, original = [], _training.WindowedTrainer.fit
+    marks, original = [], _batches.WindowedTrainer.fit
 
     class Marks(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -43,11 +43,11 @@ def _epoch_ends():
     def fit(self, *args, callbacks=None, **kwargs):
         return original(self, *args, callbacks=[*(callbacks or []), Marks()], **kwargs)
 
-    _training.WindowedTrainer.fit = fit
+    _batches.WindowedTrainer.fit = fit
     try:
         yield marks
     finally:
-        _training.WindowedTrainer.fit = original
+        _batches.WindowedTrainer.fit = original
 
 
 def parse_args(argv=None):

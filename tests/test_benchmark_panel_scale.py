@@ -32,8 +32,8 @@ def test_panel_scale_quick(tmp_path):
     assert forecast["forecast_finite"] and forecast["peak_rss"] > row["frame_bytes"]
     assert fit["windows_per_s_with_tracing"] > 0
     phases = {p["phase"] for p in fit["phases"]}
-    assert {"fit", "parse_panel", "prepare", "train"} <= phases
-    assert "ForecastInputs.__init__" in {p["phase"] for p in forecast["phases"]}
+    assert {"fit", "parse_panel", "PanelEncoder.fit_transform", "Trainer.fit"} <= phases
+    assert "PanelEncoder.transform" in {p["phase"] for p in forecast["phases"]}
     # The verdict is the comparison it reports, and the quick panel (1 MiB)
     # stays far under its frame plus 3 GiB: a fit that copied its data a few
     # hundred times over would not.
