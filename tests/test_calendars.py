@@ -226,7 +226,12 @@ def fitted():
     X = call_centre(30)
     train, test = X.iloc[: 25 * SLOTS], X.iloc[25 * SLOTS :]
     est = TSMixerRegressor(
-        input_size=SLOTS, horizon=SLOTS, epochs=8, learning_rate=3e-3, random_state=0
+        input_size=SLOTS,
+        horizon=SLOTS,
+        epochs=8,
+        steps_per_epoch=40,
+        learning_rate=3e-3,
+        random_state=0,
     )
     return est.fit(train), train, test
 
