@@ -7,8 +7,7 @@ every series at the same timestamps, later folds later in time, so no fold
 trains on the future of what it tests. It is a normal ``cv=`` for
 :class:`~sklearn.model_selection.GridSearchCV`, and every parameter of
 :class:`~sktsmixer.TSMixerRegressor` can be searched, the column roles
-included: here, whether to read the temperature forecast, and the width of
-the network.
+included: here, whether to read the temperature forecast.
 
 To run the same search on a Dask cluster, wrap ``search.fit`` in
 ``joblib.parallel_backend("dask")`` and give each worker
@@ -53,7 +52,7 @@ forecaster = TSMixerRegressor(
     epochs=EPOCHS,
     random_state=0,
 )
-grid = {"future_columns": [None, ["temperature"]], "ff_dim": [32, 64]}
+grid = {"future_columns": [None, ["temperature"]]}
 search = GridSearchCV(forecaster, grid, cv=cv).fit(panel)
 print("best parameters:", search.best_params_)
 print(f"best cross-validated R^2: {search.best_score_:.3f}")
@@ -63,7 +62,7 @@ print(f"best cross-validated R^2: {search.best_score_:.3f}")
 
 results = pd.DataFrame(search.cv_results_)
 labels = [
-    f"{'temperature' if p['future_columns'] else 'no covariate'}, ff_dim={p['ff_dim']}"
+    "with the temperature forecast" if p["future_columns"] else "no covariate"
     for p in results["params"]
 ]
 fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
