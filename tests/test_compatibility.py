@@ -62,6 +62,7 @@ def test_the_flat_module_names_of_0_2_still_import():
     assert QuantileHead is sktsmixer.QuantileHead and build_tsmixer is sktsmixer.build_tsmixer
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["covariates", "multivariate"])
 def test_a_fixed_seed_fit_gives_the_forecasts_of_0_2(name):
     expected = np.load(FIXTURES / "fixed_seed_forecasts.npz")
