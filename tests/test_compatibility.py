@@ -28,6 +28,10 @@ def test_the_fixtures_are_there():
     }
 
 
+@pytest.mark.skipif(
+    int(np.__version__.split(".")[0]) < 2,
+    reason="the fixtures were pickled with NumPy 2, whose arrays NumPy 1 cannot unpickle",
+)
 @pytest.mark.parametrize("path", PICKLES, ids=lambda p: p.stem)
 def test_a_legacy_pickle_loads_and_forecasts_the_same(path):
     with open(path, "rb") as f:

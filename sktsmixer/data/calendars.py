@@ -348,7 +348,19 @@ def _time_of_day(value, name):
 
 
 def _freq(step):
-    return pd.tseries.frequencies.to_offset(step).freqstr
+    """The step as an alias every supported pandas reads ("5min", "1h", "30s").
+
+    Written out here: pandas before 2.2 names minutes "T" and hours "H" in
+    ``freqstr``, later ones "min" and "h".
+    """
+    step = pd.Timedelta(step)
+    if step % pd.Timedelta(seconds=1):  # sub-second: pandas' own name
+        return pd.tseries.frequencies.to_offset(step).freqstr
+    seconds = int(step.total_seconds())
+    for unit, size in (("h", 3600), ("min", 60), ("s", 1)):
+        if seconds % size == 0:
+            count = seconds // size
+            return unit if count == 1 else f"{count}{unit}"
 
 
 def _clock(delta):

@@ -68,7 +68,10 @@ def _keep_above(inputs, bits, rate, levels):
     threshold = min(round(rate * levels), levels - 1)
     scale = levels / (levels - threshold)
     keep = tf.reshape(bits >= tf.constant(threshold, bits.dtype), tf.shape(inputs))
-    return tf.where(keep, inputs * tf.cast(scale, inputs.dtype), tf.zeros_like(inputs))
+    # A multiply by the 0/1 mask, not tf.where: the same values forward and
+    # backward, without Select's zeros tensor (Select and ZerosLike were a
+    # third of the op time of a one-channel training step).
+    return inputs * tf.cast(scale, inputs.dtype) * tf.cast(keep, inputs.dtype)
 
 
 def _hashed_dropout(inputs, rate, seed_generator):
