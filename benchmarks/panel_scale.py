@@ -251,7 +251,7 @@ def instrument(recorder):
     import pandas as pd
 
     from sktsmixer import estimator
-    from sktsmixer.data import encoder, scaling
+    from sktsmixer.data import encoder
     from sktsmixer.data import panel as data
     from sktsmixer.training import batches, trainer
 
@@ -292,7 +292,6 @@ def instrument(recorder):
     w(estimator.TSMixerRegressor, "_check_input_names")
     w(encoder.PanelEncoder, "forecast_index", "PanelEncoder.forecast_index")
     w(estimator, "forecast_frame")
-    del scaling  # the encoder's names are the ones called
 
 
 class _Namespace:

@@ -67,9 +67,10 @@ def legacy_encoder(state):
         time_feature_names=state["time_feature_names_"],
         categories=categories,
         series_column=state["series_column"],
-        calendar=state.get("calendar_"),
+        calendar=state.pop("calendar_", None),
         named=state["quantiles_"] is not None or bool(state.get("categorical_encoding_")),
     )
     for old, new in _LEGACY_ATTRIBUTES.items():
         setattr(encoder, new, state.pop(old, None))
+    state.pop("series_labels_", None)  # read from the encoder's series codes now
     return encoder

@@ -409,12 +409,11 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
             self.series_column,
             self.static_columns,
             categories=self._categories(warm),
-            calendar=self.calendar_ if warm else self.calendar,
+            calendar=self.encoder_.calendar if warm else self.calendar,
         )
         warn_unseen(panel.unseen, stacklevel=4)
         y_checked = None if y is None else check_y(y, len(panel.rows))
         if not warm:
-            self.calendar_ = panel.calendar
             auto_calendar = self.time_features == "auto"
             if auto_calendar:
                 params = {**params, "time_features": None}
@@ -424,7 +423,6 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
             self._set_roles(roles)
             self._decide_window(panel, y_checked)
             self._architecture = {name: getattr(self, name) for name in _ARCHITECTURE}
-            self.series_labels_ = list(panel.labels)
         if y is None:
             # Training reads the rows of X through panel.present; the map of
             # them is 4 bytes a row of a big panel.
@@ -769,10 +767,9 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
     def __setstate__(self, state):
         state.setdefault("devices", None)  # pickled before the parameter existed
         state.setdefault("categorical_embedding", "auto")
-        # Pickled before calendars: fitted, and to be refitted, on a continuous clock.
+        # Pickled before calendars: fitted, and to be refitted, on a continuous
+        # clock (the legacy encoder reads no calendar_ as None).
         state.setdefault("calendar", None)
-        if "model_" in state:
-            state.setdefault("calendar_", None)
         state.setdefault("max_steps", "auto")
         if "model_" in state and "input_size_" not in state:
             # Fitted before the settings decided from the data: they were the parameters.
@@ -792,6 +789,8 @@ class TSMixerRegressor(UncertaintyMixin, RegressorMixin, BaseEstimator):
     # attributes are read from it.
     series_mean_ = property(lambda self: self.encoder_.series_mean_)
     series_scale_ = property(lambda self: self.encoder_.series_scale_)
+    series_labels_ = property(lambda self: list(self.encoder_.series_codes_))
+    calendar_ = property(lambda self: self.encoder_.calendar)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
